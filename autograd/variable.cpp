@@ -1,0 +1,166 @@
+#include "autograd/variable.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <unordered_set>
+
+namespace stripes::ag {
+
+namespace {
+thread_local bool g_grad_enabled = true;
+std::atomic<uint64_t> g_tape_position{0};
+}  // namespace
+
+bool grad_enabled() { return g_grad_enabled; }
+NoGradGuard::NoGradGuard() : previous_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = previous_; }
+
+// ---- Var -----------------------------------------------------------------------------------------
+
+Var::Var(Tensor value, bool requires_grad, std::string name) : data_(std::make_shared<VariableData>()) {
+  STRIPES_CHECK(value.defined(), "Var: cannot wrap an undefined tensor{}", name.empty() ? "" : " '" + name + "'");
+  STRIPES_CHECK(!requires_grad || is_floating(value.dtype()), "Var '{}': only float tensors can require grad, got {}",
+                name, value.description());
+  data_->value = std::move(value);
+  data_->requires_grad = requires_grad;
+  data_->name = std::move(name);
+}
+
+const Tensor& Var::value() const {
+  STRIPES_CHECK(data_ != nullptr, "use of an undefined Var");
+  return data_->value;
+}
+const Tensor& Var::grad() const { return data_->grad; }
+bool Var::requires_grad() const { return data_ && data_->requires_grad; }
+bool Var::is_leaf() const { return data_->grad_fn == nullptr; }
+const std::string& Var::name() const { return data_->name; }
+Var& Var::set_name(std::string name) {
+  data_->name = std::move(name);
+  return *this;
+}
+const std::shared_ptr<Node>& Var::grad_fn() const { return data_->grad_fn; }
+void Var::retain_grad() { data_->retains_grad = true; }
+void Var::zero_grad() { data_->grad = Tensor(); }
+Var Var::detach() const { return Var(data_->value, false, data_->name); }
+
+void Var::backward(bool retain_graph) const {
+  STRIPES_CHECK(numel() == 1, "backward: the output {} is not a scalar; pass its gradient explicitly",
+                value().description());
+  backward(Tensor::ones(shape(), dtype()), retain_graph);
+}
+
+void Var::backward(const Tensor& grad_output, bool retain_graph) const {
+  STRIPES_CHECK(requires_grad(), "backward: '{}' does not require grad (no input of its graph requires grad)",
+                name().empty() ? value().description() : name());
+  STRIPES_CHECK(grad_output.shape() == shape() && grad_output.dtype() == dtype(),
+                "backward: output gradient {} does not match the output {}", grad_output.description(),
+                value().description());
+  if (is_leaf()) {
+    accumulate_grad(data_->grad.defined() ? data_->grad : (data_->grad = Tensor::zeros(shape(), dtype())), grad_output);
+    return;
+  }
+  // Collect the nodes reachable from this output; replay them in reverse tape order.
+  std::vector<Node*> nodes;
+  std::unordered_set<Node*> seen;
+  std::vector<Node*> stack{data_->grad_fn.get()};
+  while (!stack.empty()) {
+    Node* node = stack.back();
+    stack.pop_back();
+    if (!seen.insert(node).second) continue;
+    STRIPES_CHECK(!node->released,
+                  "backward: the graph through op '{}' was already freed by an earlier backward(); "
+                  "pass retain_graph = true to the first call to run backward twice",
+                  node->op);
+    nodes.push_back(node);
+    for (const Edge& edge : node->inputs) {
+      if (edge.node) stack.push_back(edge.node.get());
+    }
+  }
+  std::sort(nodes.begin(), nodes.end(), [](const Node* a, const Node* b) { return a->sequence > b->sequence; });
+
+  Node& root = *data_->grad_fn;
+  if (!root.grad_output.defined()) root.grad_output = Tensor::zeros(root.output_shape, root.output_dtype);
+  root.grad_output.add_(grad_output);
+  for (Node* node : nodes) {
+    if (node->grad_output.defined()) {
+      BackwardContext context(*node);
+      node->backward(context);
+      if (auto output = node->output.lock(); output && output->retains_grad) {
+        if (!output->grad.defined()) output->grad = Tensor::zeros(node->output_shape, node->output_dtype);
+        output->grad.add_(node->grad_output);
+      }
+    }
+    node->grad_output = Tensor();  // gradients of intermediates are not kept (memory)
+    if (!retain_graph) {
+      node->backward = nullptr;  // frees the tensors it saved
+      node->released = true;
+    }
+  }
+}
+
+// ---- saved tensors -------------------------------------------------------------------------------
+
+SavedTensor::SavedTensor(Tensor tensor, std::string op, std::string name)
+    : tensor_(std::move(tensor)), version_(tensor_.version()), name_(std::move(name)), op_(std::move(op)) {}
+
+const Tensor& SavedTensor::get() const {
+  STRIPES_CHECK(tensor_.version() == version_,
+                "backward of '{}': the tensor '{}' it saved was modified in place after the forward "
+                "(version {} at save, {} now); clone it before modifying",
+                op_, name_, version_, tensor_.version());
+  return tensor_;
+}
+
+// ---- backward plumbing ---------------------------------------------------------------------------
+
+Tensor& BackwardContext::grad_input(size_t input) {
+  Edge& edge = node_.inputs.at(input);
+  if (edge.node) {
+    Tensor& g = edge.node->grad_output;
+    if (!g.defined()) g = Tensor::zeros(edge.shape, edge.dtype);
+    return g;
+  }
+  if (edge.leaf) {
+    Tensor& g = edge.leaf->grad;
+    if (!g.defined()) g = Tensor::zeros(edge.shape, edge.dtype);
+    return g;
+  }
+  no_grad_ = Tensor();
+  return no_grad_;
+}
+
+void accumulate_grad(Tensor& grad, const Tensor& contribution) {
+  if (!grad.defined()) return;
+  grad.add_(sum_to(contribution, grad.shape()));
+}
+
+Var make_result(std::string op, Tensor value, const std::vector<Var>& inputs,
+                std::function<void(BackwardContext&)> backward) {
+  bool any_requires_grad = false;
+  for (const Var& input : inputs) any_requires_grad = any_requires_grad || input.requires_grad();
+  if (!g_grad_enabled || !any_requires_grad) return Var(std::move(value));
+
+  auto node = std::make_shared<Node>();
+  node->op = std::move(op);
+  node->sequence = g_tape_position.fetch_add(1);
+  node->backward = std::move(backward);
+  node->output_shape = value.shape();
+  node->output_dtype = value.dtype();
+  for (const Var& input : inputs) {
+    Edge edge;
+    edge.shape = input.shape();
+    edge.dtype = input.dtype();
+    if (input.requires_grad()) {
+      if (input.is_leaf()) edge.leaf = input.data();
+      else edge.node = input.grad_fn();
+    }
+    node->inputs.push_back(std::move(edge));
+  }
+  Var result(std::move(value));
+  result.data()->requires_grad = true;
+  result.data()->grad_fn = node;
+  node->output = result.data();
+  return result;
+}
+
+}  // namespace stripes::ag

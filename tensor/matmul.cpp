@@ -1,0 +1,121 @@
+// Batched matrix product on Eigen's GEMM.
+//
+//   out[b] = a[b] @ b[b]      a: [..., m, k]   b: [..., k, n]   out: [..., m, n]
+//
+// Batch dimensions broadcast (NumPy rules). Each operand's last two dims are read in place when
+// they are row-major (stride [ld, 1]) or column-major (stride [1, ld], i.e. a transposed view), so
+// `matmul(x, w.transpose(0, 1))` never copies w. Other layouts are made contiguous first.
+// Threads: a single large product uses Eigen's own OpenMP parallel GEMM; many small products are
+// spread over threads, one product per thread (Eigen stays serial inside an OpenMP region).
+#include "tensor/elementwise.hpp"
+#include "tensor/math.hpp"
+
+// GCC 12 reports false "may be used uninitialized" warnings inside Eigen's AVX-512 GEMM kernels.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <Eigen/Core>
+#pragma GCC diagnostic pop
+
+namespace stripes {
+
+namespace {
+
+struct MatrixOperand {
+  Tensor tensor;        // possibly a contiguous copy
+  bool row_major = true;
+  int64_t leading = 0;  // leading dimension (outer stride)
+};
+
+MatrixOperand as_matrix_operand(const Tensor& t) {
+  const int64_t d = t.dim();
+  const int64_t rows = t.shape()[size_t(d - 2)], cols = t.shape()[size_t(d - 1)];
+  const int64_t row_stride = t.strides()[size_t(d - 2)], col_stride = t.strides()[size_t(d - 1)];
+  if ((col_stride == 1 || cols == 1) && row_stride >= cols) return {t, true, std::max<int64_t>(row_stride, 1)};
+  if ((row_stride == 1 || rows == 1) && col_stride >= rows) return {t, false, std::max<int64_t>(col_stride, 1)};
+  const Tensor c = t.contiguous();
+  return {c, true, std::max<int64_t>(cols, 1)};
+}
+
+template <typename T, int Layout>
+using MatrixMap = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Layout>, 0, Eigen::OuterStride<>>;
+
+template <typename T, int LayoutA, int LayoutB>
+void gemm(T* out, const T* a, const T* b, int64_t m, int64_t k, int64_t n, int64_t lda, int64_t ldb) {
+  Eigen::Map<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> c(out, m, n);
+  c.noalias() = MatrixMap<T, LayoutA>(a, m, k, Eigen::OuterStride<>(lda)) *
+                MatrixMap<T, LayoutB>(b, k, n, Eigen::OuterStride<>(ldb));
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  require_cpu("matmul", a);
+  require_cpu("matmul", b);
+  require_same_dtype("matmul", a, b);
+  STRIPES_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: both operands need at least 2 dimensions, got a{} and b{}",
+                shape_str(a.shape()), shape_str(b.shape()));
+  const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
+  STRIPES_CHECK(b.size(-2) == k, "matmul: inner dimensions differ: a{} @ b{} ({} vs {})", shape_str(a.shape()),
+                shape_str(b.shape()), k, b.size(-2));
+  const Shape batch_a(a.shape().begin(), a.shape().end() - 2), batch_b(b.shape().begin(), b.shape().end() - 2);
+  const Shape batch = broadcast_shapes("matmul (batch dimensions)", batch_a, batch_b);
+  Shape out_shape = batch;
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+
+  const MatrixOperand left = as_matrix_operand(a), right = as_matrix_operand(b);
+  // Per-batch element offsets from the (broadcast) batch strides.
+  const int64_t batch_count = shape_numel(batch);
+  const Strides left_batch_strides =
+      broadcast_strides(batch_a, Strides(left.tensor.strides().begin(), left.tensor.strides().end() - 2), batch);
+  const Strides right_batch_strides =
+      broadcast_strides(batch_b, Strides(right.tensor.strides().begin(), right.tensor.strides().end() - 2), batch);
+  std::vector<int64_t> left_offsets(static_cast<size_t>(batch_count)), right_offsets(static_cast<size_t>(batch_count));
+  for (int64_t i = 0; i < batch_count; ++i) {
+    int64_t rest = i, offset_a = 0, offset_b = 0;
+    for (size_t d = batch.size(); d-- > 0;) {
+      const int64_t index = rest % batch[d];
+      rest /= batch[d];
+      offset_a += index * left_batch_strides[d];
+      offset_b += index * right_batch_strides[d];
+    }
+    left_offsets[size_t(i)] = offset_a;
+    right_offsets[size_t(i)] = offset_b;
+  }
+
+  Tensor out = Tensor::empty(out_shape, a.dtype());
+  dispatch_floating(a.dtype(), "matmul", [&]<typename T>() {
+    T* dst = out.mutable_data<T>();
+    const T* pa = left.tensor.data<T>();
+    const T* pb = right.tensor.data<T>();
+    auto one_product = [&](int64_t i) {
+      T* c = dst + i * m * n;
+      const T* x = pa + left_offsets[size_t(i)];
+      const T* y = pb + right_offsets[size_t(i)];
+      if (k == 0) {
+        for (int64_t j = 0; j < m * n; ++j) c[j] = T(0);
+      } else if (left.row_major && right.row_major) {
+        gemm<T, Eigen::RowMajor, Eigen::RowMajor>(c, x, y, m, k, n, left.leading, right.leading);
+      } else if (left.row_major) {
+        gemm<T, Eigen::RowMajor, Eigen::ColMajor>(c, x, y, m, k, n, left.leading, right.leading);
+      } else if (right.row_major) {
+        gemm<T, Eigen::ColMajor, Eigen::RowMajor>(c, x, y, m, k, n, left.leading, right.leading);
+      } else {
+        gemm<T, Eigen::ColMajor, Eigen::ColMajor>(c, x, y, m, k, n, left.leading, right.leading);
+      }
+    };
+    const int64_t flops_per_product = 2 * m * n * std::max<int64_t>(k, 1);
+    const bool spread_batches = batch_count >= 2 * max_threads() || flops_per_product < (int64_t(1) << 22);
+    if (spread_batches && batch_count > 1) {
+      parallel_for(batch_count, std::max<int64_t>(1, (int64_t(1) << 20) / flops_per_product),
+                   [&](int64_t begin, int64_t end) {
+                     for (int64_t i = begin; i < end; ++i) one_product(i);
+                   });
+    } else {
+      for (int64_t i = 0; i < batch_count; ++i) one_product(i);
+    }
+  });
+  return out;
+}
+
+}  // namespace stripes

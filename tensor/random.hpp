@@ -1,0 +1,44 @@
+// Seeded random numbers, identical for the same seed whatever the number of threads.
+//
+// Counter-based: element i of a draw is a pure function of (seed, offset + i) through the
+// Philox4x32-10 bijection (Salmon et al., SC'11), so a draw can be split across threads (and,
+// later, CUDA blocks) and still give the same numbers. The generator's whole state is
+// (seed, offset); a checkpoint stores both.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+namespace stripes {
+
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = 0) : seed_(seed) {}
+
+  uint64_t seed() const { return seed_; }
+  uint64_t offset() const { return offset_; }
+  void set_state(uint64_t seed, uint64_t offset) { seed_ = seed; offset_ = offset; }
+
+  // Reserve `count` consecutive counters; returns the first. Each counter gives 128 random bits.
+  uint64_t reserve(uint64_t count) {
+    const uint64_t first = offset_;
+    offset_ += count;
+    return first;
+  }
+
+  // 128 random bits for counter `counter` under this generator's seed.
+  std::array<uint32_t, 4> bits(uint64_t counter) const;
+  // Uniform in [0, 1) with 53 random bits, from counter `counter`.
+  double uniform(uint64_t counter) const;
+  // Standard normal (Box-Muller on two 53-bit uniforms of the same counter).
+  double normal(uint64_t counter) const;
+
+ private:
+  uint64_t seed_ = 0;
+  uint64_t offset_ = 0;
+};
+
+// The Philox4x32-10 block function.
+std::array<uint32_t, 4> philox4x32(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);
+
+}  // namespace stripes
