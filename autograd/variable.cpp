@@ -30,6 +30,10 @@ const Tensor& Var::value() const {
   STRIPES_CHECK(data_ != nullptr, "use of an undefined Var");
   return data_->value;
 }
+Tensor& Var::mutable_value() {
+  STRIPES_CHECK(data_ != nullptr, "use of an undefined Var");
+  return data_->value;
+}
 const Tensor& Var::grad() const { return data_->grad; }
 bool Var::requires_grad() const { return data_ && data_->requires_grad; }
 bool Var::is_leaf() const { return data_->grad_fn == nullptr; }

@@ -41,6 +41,9 @@ class Var {
 
   bool defined() const { return data_ != nullptr; }
   const Tensor& value() const;
+  // For in-place updates of a leaf (optimizer steps). Writes bump the storage version, so a graph
+  // that saved this value refuses to run backward afterwards.
+  Tensor& mutable_value();
   const Tensor& grad() const;   // undefined until a backward pass reached this variable
   bool requires_grad() const;
   bool is_leaf() const;
