@@ -1,0 +1,68 @@
+// The `stripes` program as a user runs it: exit codes and what it prints.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CommandResult run_stripes(const std::string& arguments) {
+  const std::string command = std::string(STRIPES_BINARY) + " " + arguments + " 2>&1";
+  CommandResult run;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::array<char, 4096> buffer{};
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return run;
+}
+
+}  // namespace
+
+TEST(Cli, GradcheckListsEveryOpAndPasses) {
+  const CommandResult run = run_stripes("gradcheck");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  for (const char* op : {"matmul", "layer_norm", "cumsum", "cross_entropy", "binary_cross_entropy_with_logits", "dropout"}) {
+    EXPECT_NE(run.output.find(op), std::string::npos) << op;
+  }
+  EXPECT_NE(run.output.find(" passed, 0 failed"), std::string::npos) << run.output;
+}
+
+TEST(Cli, GradcheckOfOneOpAndOfAnUnknownOp) {
+  const CommandResult one = run_stripes("gradcheck --op softmax -v");
+  EXPECT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_NE(one.output.find("1 passed, 0 failed"), std::string::npos) << one.output;
+  const CommandResult unknown = run_stripes("gradcheck --op no_such_op");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("error: gradcheck: no registered op is named 'no_such_op'"), std::string::npos)
+      << unknown.output;
+}
+
+TEST(Cli, UnknownOptionsAndCommandsAreRejected) {
+  const CommandResult option = run_stripes("gradcheck --no-such-option");
+  EXPECT_NE(option.exit_code, 0);
+  EXPECT_NE(option.output.find("--no-such-option"), std::string::npos) << option.output;
+  const CommandResult command = run_stripes("no-such-command");
+  EXPECT_NE(command.exit_code, 0);
+  const CommandResult none = run_stripes("");
+  EXPECT_NE(none.exit_code, 0);
+  const CommandResult bad_value = run_stripes("bench matmul --dtype float16");
+  EXPECT_NE(bad_value.exit_code, 0);
+  EXPECT_NE(bad_value.output.find("float16"), std::string::npos) << bad_value.output;
+}
+
+TEST(Cli, BenchMatmulPrintsRates) {
+  const CommandResult run = run_stripes("bench matmul --sizes 64");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("GFLOP/s"), std::string::npos);
+  EXPECT_NE(run.output.find("copy bandwidth"), std::string::npos);
+}
