@@ -10,11 +10,7 @@
 #include "tensor/elementwise.hpp"
 #include "tensor/math.hpp"
 
-// GCC 12 reports false "may be used uninitialized" warnings inside Eigen's AVX-512 GEMM kernels.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <Eigen/Core>
-#pragma GCC diagnostic pop
+#include "tensor/eigen.hpp"
 
 namespace stripes {
 

@@ -1,0 +1,9 @@
+// Eigen, included in one place. GCC 12 reports false "may be used uninitialized" warnings inside
+// Eigen's AVX-512 kernels; they are silenced here and nowhere else.
+#pragma once
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <Eigen/Core>
+#include <Eigen/Dense>
+#pragma GCC diagnostic pop
