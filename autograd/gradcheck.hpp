@@ -4,7 +4,10 @@
 // and compares the backward pass of  L = Σ f(x) ⊙ R  with central differences
 //   ∂L/∂x_i ≈ (L(x_i + h) − L(x_i − h)) / 2h
 // element by element. The error of one element is |analytic − numeric| / max(|analytic|,
-// |numeric|, 1e-3); a case passes when the largest error is below its tolerance. Elements within
+// |numeric|, floor) — relative, with floor = max(1e-3·max(1, max_i |analytic_i|), 10 ε|L| / (h·tol)):
+// never relative to less than a thousandth of that input's largest gradient, nor to less than
+// what central differences can resolve (their rounding error is about ε|L|/h, ε = 2.2e-16).
+// A case passes when the largest error is below its tolerance. Elements within
 // `kink_width` of a kink of a relu-like op are masked (the derivative jumps there, so central
 // differences are meaningless) and counted in the report.
 #pragma once

@@ -32,6 +32,8 @@ inline Var operator*(double s, const Var& x) { return scale(x, s); }
 inline Var operator/(const Var& x, double s) { return scale(x, 1.0 / s); }
 inline Var operator+(const Var& x, double s) { return add_scalar(x, s); }
 inline Var operator-(const Var& x, double s) { return add_scalar(x, -s); }
+inline Var operator+(double s, const Var& x) { return add_scalar(x, s); }
+inline Var operator-(double s, const Var& x) { return add_scalar(neg(x), s); }
 
 // ---- elementwise functions (ops/math_functions.cpp) ----------------------------------------------
 Var exp(const Var& x);

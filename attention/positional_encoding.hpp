@@ -1,0 +1,103 @@
+// Positional encodings (PEs) of the paper, behind one interface (method.md §2).
+//
+// Every PE turns per-head queries and keys q, k ∈ R^{B×H×T×D} and the positions p (time index,
+// chord token, chroma vector, multi-level structure vector ...) into the vectors whose dot product
+// is the attention score — the vectors that enter the feature map φ of kernelized attention, or
+// that softmax attention compares exactly:
+//
+//     a_mn = encode(q, p)_m · encode(k, p)_n           (dim into φ = feature_dim())
+//
+// The exact quadratic StrIPE baseline (S-RPE) cannot be written this way; it declares
+// uses_score_bias() and adds a T×T bias to the softmax scores instead.
+//
+// Names (configs, CLI, dumps): nope, ape, rope-a, rope-b, rope-c, spe-sine, spe-conv, fstripe
+// (RFF; `sff = true` for the noisy SFF form), fstripe1, ropepool, stripe.
+#pragma once
+
+#include "autograd/ops.hpp"
+#include "nn/module.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace stripes::attention {
+
+// What kind of kernel G(p_m, p_n) on positions a PE induces (Proposition 1 of the paper).
+struct KernelProperties {
+  bool positive_definite = true;  // RoPE's antisymmetric sine term makes it non-pd
+  bool lag_only = true;           // depends on p_m − p_n only (RoPEPool also on p_m + p_n)
+  bool stochastic = false;        // redraws noise at every forward (SPE, F-StrIPE:SFF)
+  bool uses_positions = true;     // NoPE does not look at positions
+};
+
+struct PositionalEncodingConfig {
+  std::string name = "nope";
+  int64_t heads = 4;
+  int64_t head_dim = 128;          // D
+  int64_t position_dim = 1;        // L: 1 for scalar positions, 12 for chroma, 3 for [melody, chord, phrase]
+  DType dtype = DType::Float32;
+  uint64_t seed = 0;               // initialisation and noise
+  // spectral PEs (spe-sine, spe-conv, fstripe)
+  int64_t num_sines = 5;           // K (SPE) / N_f (F-StrIPE): frequencies per dimension
+  int64_t realizations = 64;       // R: noise realizations (SPE, F-StrIPE:SFF)
+  bool gated = true;               // SPE's gated filter (adds a position-free constant to P_d)
+  bool sff = false;                // fstripe: the noisy SFF form instead of deterministic RFF
+  int64_t conv_kernel = 32;        // spe-conv: filter length
+  // fstripe1
+  bool fstripe1_pooled = true;     // literal eqs. 19-20: pool over dimensions, dim into φ = 2
+  // stripe (exact S-RPE)
+  int64_t model_dim = 512;         // d_model, for S-RPE's embedding of position differences
+  double srpe_base = 10001.0;      // sinusoid base (chord: 10001 in StrIPE)
+};
+
+class PositionalEncoding : public nn::Module {
+ public:
+  virtual std::string_view pe_name() const = 0;
+  virtual KernelProperties kernel_properties() const = 0;
+  // Dimension of the encoded vectors (the dim into φ).
+  virtual int64_t feature_dim() const = 0;
+
+  struct Encoded {
+    ag::Var query;  // [B, H, T, feature_dim()]
+    ag::Var key;    // [B, H, T, feature_dim()]
+  };
+  // q, k: [B, H, T, D]. positions: float [B, T], [B, T, L], or undefined (= time index 0..T-1).
+  virtual Encoded encode(const ag::Var& q, const ag::Var& k, const Tensor& positions) = 0;
+
+  // Exact-attention PEs (stripe) add a bias [B, H, T, T] to the softmax scores instead.
+  virtual bool uses_score_bias() const { return false; }
+  virtual ag::Var score_bias(const ag::Var& q, const Tensor& positions);
+
+  // Positions as [B or 1, T, L] in `dtype`, checked against the configured position_dim;
+  // undefined positions become the time index.
+  Tensor normalized_positions(const Tensor& positions, int64_t steps, DType dtype, int64_t position_dim) const;
+};
+
+std::shared_ptr<PositionalEncoding> make_positional_encoding(const PositionalEncodingConfig& config);
+// Every name make_positional_encoding accepts.
+const std::vector<std::string>& positional_encoding_names();
+
+// ---- building blocks shared by several PEs (attention/pe/rotary.cpp) -------------------------------
+
+// angles[b, h, t, j] = Σ_l p[b, t, l] f[h, j, l]            p: [B|1, T, L]  f: [H, J, L] -> [B|1, H, T, J]
+ag::Var position_angles(const Tensor& positions, const ag::Var& frequencies);
+
+// RoPE's per-pair rotation (eq. 22): for pair j = (2j, 2j+1) and angle α_j,
+//   [x_2j cos α_j − x_2j+1 sin α_j,  x_2j+1 cos α_j + x_2j sin α_j]
+// x: [..., D], angles: [..., D/2] (broadcast) -> rotated [..., D]. With pooled = true, the two
+// rotated coordinates of each pair are summed instead (RoPEPool): -> [..., D/2].
+ag::Var rotate_pairs(const ag::Var& x, const ag::Var& angles, bool pooled = false);
+
+// RoPE(A)'s frequencies f_j = 10000^{−2j/D}, j = 0..D/2−1; RoPE(B)'s per-head bases
+// 10000^{(h+1)/H} (head H−1 is RoPE(A), earlier heads rotate faster). [H, J, L] with the same value
+// for every position dimension l.
+Tensor rope_frequencies(int64_t heads, int64_t pairs, int64_t position_dim, bool per_head, DType dtype);
+
+// Absolute sinusoidal PE (Vaswani et al.): PE(t, 2i) = sin(t / 10000^{2i/d}), PE(t, 2i+1) = cos(·).
+// positions: [B|1, T] -> [B|1, T, d_model]. The `ape` PE is added to the model's input, not here.
+Tensor sinusoidal_position_embedding(const Tensor& positions, int64_t model_dim, double base = 10000.0,
+                                     DType dtype = DType::Float32);
+
+}  // namespace stripes::attention

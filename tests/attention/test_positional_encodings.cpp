@@ -1,0 +1,349 @@
+// Every positional encoding against the paper's equations (method.md §2), on random inputs.
+#include "attention/positional_encoding.hpp"
+#include "autograd/gradcheck.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <numbers>
+
+using namespace stripes;
+using namespace stripes::attention;
+
+namespace {
+
+Tensor randn(const Shape& shape, uint64_t seed) {
+  Generator g(seed);
+  return Tensor::randn(shape, g, DType::Float64);
+}
+
+PositionalEncodingConfig config(const std::string& name, int64_t heads = 2, int64_t head_dim = 8, int64_t position_dim = 1) {
+  PositionalEncodingConfig c;
+  c.name = name;
+  c.heads = heads;
+  c.head_dim = head_dim;
+  c.position_dim = position_dim;
+  c.dtype = DType::Float64;
+  c.seed = 7;
+  c.model_dim = heads * head_dim;
+  return c;
+}
+
+// Scores a[b, h, m, n] = encode(q)_m · encode(k)_n
+Tensor scores(PositionalEncoding& pe, const Tensor& q, const Tensor& k, const Tensor& positions) {
+  const auto encoded = pe.encode(ag::Var(q), ag::Var(k), positions);
+  return matmul(encoded.query.value(), encoded.key.value().transpose(-1, -2));
+}
+
+// Learned parameters drawn at random (so tests do not depend on the initialisation).
+void randomize_parameters(PositionalEncoding& pe, uint64_t seed) {
+  for (auto& [name, parameter] : pe.named_parameters()) {
+    ag::Var p = parameter;
+    p.mutable_value().copy_(randn(p.shape(), seed++) * 0.3);
+  }
+}
+
+Tensor frequencies_of(PositionalEncoding& pe) { return pe.parameter("frequencies").value(); }
+
+}  // namespace
+
+TEST(Rope, ScoresDependOnlyOnTheLag) {
+  for (const std::string name : {"rope-a", "rope-b", "rope-c"}) {
+    auto pe = make_positional_encoding(config(name));
+    const Tensor q = randn({1, 2, 6, 8}, 1), k = randn({1, 2, 6, 8}, 2);
+    const Tensor p = randn({1, 6}, 3) * 5.0;
+    const Tensor shifted = p + 17.25;
+    EXPECT_LT(max_abs(scores(*pe, q, k, p) - scores(*pe, q, k, shifted)), 1e-10) << name;
+    EXPECT_GT(max_abs(scores(*pe, q, k, p) - scores(*pe, q, k, p * 2.0)), 1e-3) << name << " ignores positions";
+  }
+}
+
+TEST(Rope, ReproducesEquation14TermByTerm) {
+  auto pe = make_positional_encoding(config("rope-c", 1, 6));
+  randomize_parameters(*pe, 10);
+  const Tensor q = randn({1, 1, 4, 6}, 4), k = randn({1, 1, 4, 6}, 5), p = randn({1, 4}, 6) * 3.0;
+  const Tensor f = frequencies_of(*pe);  // [1, 3, 1]
+  const Tensor a = scores(*pe, q, k, p);
+  for (int64_t m = 0; m < 4; ++m)
+    for (int64_t n = 0; n < 4; ++n) {
+      double expected = 0;
+      for (int64_t j = 0; j < 3; ++j) {
+        const double q1 = q.at({0, 0, m, 2 * j}), q2 = q.at({0, 0, m, 2 * j + 1});
+        const double k1 = k.at({0, 0, n, 2 * j}), k2 = k.at({0, 0, n, 2 * j + 1});
+        const double lag = f.at({0, j, 0}) * (p.at({0, m}) - p.at({0, n}));
+        expected += (q1 * k1 + q2 * k2) * std::cos(lag) + (q1 * k2 - q2 * k1) * std::sin(lag);
+      }
+      EXPECT_NEAR(a.at({0, 0, m, n}), expected, 1e-12);
+    }
+}
+
+TEST(Rope, VectorPositionsUseTheDotProductOfFrequencyAndPosition) {
+  auto pe = make_positional_encoding(config("rope-c", 1, 4, 3));
+  randomize_parameters(*pe, 20);
+  const Tensor q = randn({1, 1, 3, 4}, 7), k = randn({1, 1, 3, 4}, 8), p = randn({1, 3, 3}, 9);
+  const Tensor f = frequencies_of(*pe);  // [1, 2, 3]
+  const Tensor a = scores(*pe, q, k, p);
+  double expected = 0;
+  for (int64_t j = 0; j < 2; ++j) {
+    double lag = 0;
+    for (int64_t l = 0; l < 3; ++l) lag += f.at({0, j, l}) * (p.at({0, 2, l}) - p.at({0, 0, l}));
+    const double q1 = q.at({0, 0, 2, 2 * j}), q2 = q.at({0, 0, 2, 2 * j + 1});
+    const double k1 = k.at({0, 0, 0, 2 * j}), k2 = k.at({0, 0, 0, 2 * j + 1});
+    expected += (q1 * k1 + q2 * k2) * std::cos(lag) + (q1 * k2 - q2 * k1) * std::sin(lag);
+  }
+  EXPECT_NEAR(a.at({0, 0, 2, 0}), expected, 1e-12);
+  // a translation along any direction of the position space leaves the scores unchanged
+  EXPECT_LT(max_abs(a - scores(*pe, q, k, p + randn({1, 1, 3}, 10))), 1e-10);
+}
+
+TEST(RopePool, ReproducesEquation23TermByTerm) {
+  auto pe = make_positional_encoding(config("ropepool", 1, 8));
+  randomize_parameters(*pe, 30);
+  EXPECT_EQ(pe->feature_dim(), 4);
+  const Tensor q = randn({1, 1, 5, 8}, 11), k = randn({1, 1, 5, 8}, 12), p = randn({1, 5}, 13) * 4.0;
+  const Tensor f = frequencies_of(*pe);
+  const Tensor a = scores(*pe, q, k, p);
+  for (int64_t m = 0; m < 5; ++m)
+    for (int64_t n = 0; n < 5; ++n) {
+      double expected = 0;
+      for (int64_t j = 0; j < 4; ++j) {
+        const double q1 = q.at({0, 0, m, 2 * j}), q2 = q.at({0, 0, m, 2 * j + 1});
+        const double k1 = k.at({0, 0, n, 2 * j}), k2 = k.at({0, 0, n, 2 * j + 1});
+        const double minus = f.at({0, j, 0}) * (p.at({0, m}) - p.at({0, n}));
+        const double plus = f.at({0, j, 0}) * (p.at({0, m}) + p.at({0, n}));
+        expected += (q1 * k1 + q2 * k2) * std::cos(minus) + (q1 * k2 - q2 * k1) * std::sin(minus) +
+                    (q1 * k1 - q2 * k2) * std::sin(plus) + (q1 * k2 + q2 * k1) * std::cos(plus);
+      }
+      EXPECT_NEAR(a.at({0, 0, m, n}), expected, 1e-12) << m << " " << n;
+    }
+}
+
+TEST(RopePool, TwoDimensionalClosedFormOfEquation26) {
+  // D = 2, unit vector at angle ψ, context ξ: c = √2 cos(ψ + f ξ − π/4)
+  auto pe = make_positional_encoding(config("ropepool", 1, 2));
+  const double f = 0.37;
+  pe->parameter("frequencies").mutable_value().fill_(f);
+  for (double psi : {-2.0, 0.3, 1.9}) {
+    for (double xi : {0.0, 0.8, 2.6}) {
+      const Tensor x = Tensor::from_vector<double>({std::cos(psi), std::sin(psi)}, {1, 1, 1, 2});
+      const Tensor p = Tensor::full({1, 1}, xi, DType::Float64);
+      const double c = pe->encode(ag::Var(x), ag::Var(x), p).query.value().item();
+      EXPECT_NEAR(c, std::sqrt(2.0) * std::cos(psi + f * xi - std::numbers::pi / 4), 1e-12);
+    }
+  }
+}
+
+TEST(RopePool, ScoresAreNotLagOnly) {
+  auto pe = make_positional_encoding(config("ropepool"));
+  const Tensor q = randn({1, 2, 6, 8}, 14), k = randn({1, 2, 6, 8}, 15), p = randn({1, 6}, 16) * 5.0;
+  EXPECT_GT(max_abs(scores(*pe, q, k, p) - scores(*pe, q, k, p + 3.0)), 1e-3);
+  EXPECT_FALSE(pe->kernel_properties().lag_only);
+  EXPECT_FALSE(pe->kernel_properties().positive_definite);
+}
+
+TEST(FStripe1, UnpooledReproducesEquation15) {
+  PositionalEncodingConfig c = config("fstripe1", 1, 5);
+  c.fstripe1_pooled = false;
+  auto pe = make_positional_encoding(c);
+  randomize_parameters(*pe, 40);
+  const Tensor q = randn({1, 1, 4, 5}, 17), k = randn({1, 1, 4, 5}, 18), p = randn({1, 4}, 19) * 3.0;
+  const Tensor f = frequencies_of(*pe);
+  const Tensor a = scores(*pe, q, k, p);
+  for (int64_t m = 0; m < 4; ++m)
+    for (int64_t n = 0; n < 4; ++n) {
+      double expected = 0;
+      for (int64_t d = 0; d < 5; ++d)
+        expected += q.at({0, 0, m, d}) * k.at({0, 0, n, d}) * std::cos(f.at({0, d, 0}) * (p.at({0, m}) - p.at({0, n})));
+      EXPECT_NEAR(a.at({0, 0, m, n}), expected, 1e-12);
+    }
+  EXPECT_LT(max_abs(a - scores(*pe, q, k, p - 2.5)), 1e-10);
+}
+
+TEST(FStripe1, PooledFeaturesAreTwoDimensionalAndAddCrossTerms) {
+  auto pe = make_positional_encoding(config("fstripe1", 1, 5));
+  randomize_parameters(*pe, 50);
+  EXPECT_EQ(pe->feature_dim(), 2);
+  const Tensor q = randn({1, 1, 3, 5}, 20), k = randn({1, 1, 3, 5}, 21), p = randn({1, 3}, 22) * 3.0;
+  const Tensor f = frequencies_of(*pe);
+  const Tensor a = scores(*pe, q, k, p);
+  double expected = 0;  // Σ_{d,d'} q_d k_d' cos(f_d p_m − f_d' p_n) for m = 2, n = 1
+  for (int64_t d = 0; d < 5; ++d)
+    for (int64_t e = 0; e < 5; ++e)
+      expected += q.at({0, 0, 2, d}) * k.at({0, 0, 1, e}) * std::cos(f.at({0, d, 0}) * p.at({0, 2}) - f.at({0, e, 0}) * p.at({0, 1}));
+  EXPECT_NEAR(a.at({0, 0, 2, 1}), expected, 1e-12);
+}
+
+TEST(FStripe, RffIsDeterministicAndMatchesItsKernel) {
+  PositionalEncodingConfig c = config("fstripe", 1, 3, 2);
+  c.num_sines = 4;
+  auto pe = make_positional_encoding(c);
+  EXPECT_FALSE(pe->kernel_properties().stochastic);
+  EXPECT_EQ(pe->feature_dim(), 8);
+  const Tensor q = randn({1, 1, 3, 3}, 23), k = randn({1, 1, 3, 3}, 24), p = randn({1, 3, 2}, 25) * 2.0;
+  const Tensor first = scores(*pe, q, k, p), second = scores(*pe, q, k, p);
+  EXPECT_EQ(max_abs(first - second), 0.0);
+  // q̂_m·k̂_n = (1/K) Σ_{d,d'} q_d k_d' Σ_k λ_dk λ_d'k cos(2π f_dkᵀp_m + θ_dk − 2π f_d'kᵀp_n)
+  const Tensor f = pe->parameter("frequencies").value(), theta = pe->parameter("phases").value(),
+               lambda = pe->parameter("gains").value();
+  auto phase = [&](int64_t d, int64_t kk, int64_t t) {
+    double v = 0;
+    for (int64_t l = 0; l < 2; ++l) v += f.at({0, d * 4 + kk, l}) * p.at({0, t, l});
+    return 2 * std::numbers::pi * v;
+  };
+  double expected = 0;
+  for (int64_t d = 0; d < 3; ++d)
+    for (int64_t e = 0; e < 3; ++e)
+      for (int64_t kk = 0; kk < 4; ++kk)
+        expected += q.at({0, 0, 2, d}) * k.at({0, 0, 0, e}) * lambda.at({0, d * 4 + kk}) * lambda.at({0, e * 4 + kk}) *
+                    std::cos(phase(d, kk, 2) + theta.at({0, d * 4 + kk}) - phase(e, kk, 0)) / 4.0;
+  EXPECT_NEAR(first.at({0, 0, 2, 0}), expected, 1e-12);
+}
+
+// E[q̂_m·k̂_n] = √(R/D) Σ_d q_md k_nd [ (1 − g_d)/(2K) Σ_k λ_dk² cos(φ^Q_dk(m) − φ^K_dk(n)) + g_d ]
+// (g = 0 without the gate). The noisy estimate converges to it as R grows, roughly as 1/√R.
+static double spe_relative_error(bool gated, int64_t realizations) {
+  PositionalEncodingConfig c = config("spe-sine", 1, 4);
+  c.num_sines = 3;
+  c.realizations = realizations;
+  c.gated = gated;
+  auto pe = make_positional_encoding(c);
+  const Tensor q = randn({1, 1, 6, 4}, 26), k = randn({1, 1, 6, 4}, 27);
+  const Tensor estimate = scores(*pe, q, k, Tensor()) * std::sqrt(4.0 / double(realizations));
+  const Tensor fr = sigmoid(pe->parameter("frequencies").value()) * 0.5;
+  const Tensor theta = pe->parameter("phases").value(), lambda = softplus(pe->parameter("gains").value());
+  Tensor expected = Tensor::zeros({6, 6}, DType::Float64);
+  for (int64_t m = 0; m < 6; ++m)
+    for (int64_t n = 0; n < 6; ++n) {
+      double v = 0;
+      for (int64_t d = 0; d < 4; ++d) {
+        double kernel = 0;
+        for (int64_t kk = 0; kk < 3; ++kk) {
+          const double l = lambda.at({0, d * 3 + kk});
+          kernel += l * l * std::cos(2 * std::numbers::pi * fr.at({0, d * 3 + kk, 0}) * double(m - n) + theta.at({0, d * 3 + kk}));
+        }
+        kernel /= 6.0;
+        if (gated) {
+          const double g = 1.0 / (1.0 + std::exp(-pe->parameter("gate").value().at({0, d})));
+          kernel = (1 - g) * kernel + g;
+        }
+        v += q.at({0, 0, m, d}) * k.at({0, 0, n, d}) * kernel;
+      }
+      expected.mutable_data<double>()[m * 6 + n] = v;
+    }
+  const Tensor diff = estimate.reshape({6, 6}) - expected;
+  return std::sqrt(sum(diff * diff).item() / sum(expected * expected).item());
+}
+
+TEST(Spe, EstimateConvergesToItsKernelAsRealizationsGrow) {
+  for (bool gated : {false, true}) {
+    const double e64 = spe_relative_error(gated, 64), e1024 = spe_relative_error(gated, 1024),
+                 e16384 = spe_relative_error(gated, 16384);
+    std::cout << (gated ? "gated " : "") << "SPE relative error at R = 64, 1024, 16384: " << e64 << " " << e1024 << " "
+              << e16384 << "\n";
+    EXPECT_LT(e1024, e64 / 2.0);      // 1/√R predicts a factor 4 per 16× R
+    EXPECT_LT(e16384, e1024 / 2.0);
+    EXPECT_LT(e16384, 0.1);
+  }
+}
+
+TEST(Spe, NoiseIsRedrawnAtEveryForward) {
+  auto pe = make_positional_encoding(config("spe-sine"));
+  EXPECT_TRUE(pe->kernel_properties().stochastic);
+  const Tensor q = randn({1, 2, 5, 8}, 28), k = randn({1, 2, 5, 8}, 29);
+  EXPECT_GT(max_abs(scores(*pe, q, k, Tensor()) - scores(*pe, q, k, Tensor())), 1e-6);
+}
+
+TEST(SpeConv, ExpectedScoresAreStationary) {
+  // Averaged over many realizations the pooled scores of constant q, k depend on m − n only.
+  PositionalEncodingConfig c = config("spe-conv", 1, 2);
+  c.realizations = 20000;
+  c.conv_kernel = 4;
+  c.gated = false;
+  auto pe = make_positional_encoding(c);
+  const Tensor ones = Tensor::ones({1, 1, 6, 2}, DType::Float64);
+  const Tensor a = scores(*pe, ones, ones, Tensor());
+  const double scale = max_abs(a);
+  for (int64_t lag = 0; lag < 3; ++lag)
+    for (int64_t m = lag; m + 1 < 6; ++m)
+      EXPECT_NEAR(a.at({0, 0, m, m - lag}), a.at({0, 0, m + 1, m + 1 - lag}), 0.08 * scale) << "lag " << lag;
+}
+
+TEST(Stripe, ScoreBiasMatchesTheSinusoidalSRpeDefinition) {
+  auto pe = make_positional_encoding(config("stripe", 2, 2));  // d_model = 4
+  EXPECT_TRUE(pe->uses_score_bias());
+  const Tensor q = randn({1, 2, 3, 2}, 30), p = randn({1, 3}, 31) * 10.0;
+  const Tensor bias = pe->score_bias(ag::Var(q), p).value();
+  const Tensor w = pe->parameter("structure_0").value();  // [4, 4]
+  // e_mn (head h) = Σ_e q[h, m, e] (W emb(p_m − p_n))[e·H + h] / √E
+  for (int64_t h = 0; h < 2; ++h)
+    for (int64_t m = 0; m < 3; ++m)
+      for (int64_t n = 0; n < 3; ++n) {
+        const double delta = p.at({0, m}) - p.at({0, n});
+        std::vector<double> emb(4);
+        for (int64_t c = 0; c < 4; ++c) {
+          const double angle = delta / std::pow(10001.0, double(2 * (c / 2)) / 4.0);
+          emb[size_t(c)] = c % 2 == 0 ? std::sin(angle) : std::cos(angle);
+        }
+        double expected = 0;
+        for (int64_t e = 0; e < 2; ++e) {
+          double projected = 0;
+          for (int64_t c = 0; c < 4; ++c) projected += w.at({e * 2 + h, c}) * emb[size_t(c)];
+          expected += q.at({0, h, m, e}) * projected;
+        }
+        EXPECT_NEAR(bias.at({0, h, m, n}), expected / std::sqrt(2.0), 1e-12);
+      }
+}
+
+TEST(Ape, SinusoidalEmbeddingMatchesItsDefinition) {
+  const Tensor e = sinusoidal_position_embedding(Tensor::from_vector<double>({0, 3}, {1, 2}), 6, 10000.0, DType::Float64);
+  EXPECT_NEAR(e.at({0, 1, 4}), std::sin(3.0 / std::pow(10000.0, 4.0 / 6.0)), 1e-12);
+  EXPECT_NEAR(e.at({0, 1, 5}), std::cos(3.0 / std::pow(10000.0, 4.0 / 6.0)), 1e-12);
+  EXPECT_EQ(e.at({0, 0, 1}), 1.0);
+}
+
+TEST(PositionalEncodings, EveryNameIsConstructibleAndUnknownNamesAreRejected) {
+  for (const std::string& name : positional_encoding_names()) {
+    auto pe = make_positional_encoding(config(name));
+    EXPECT_EQ(pe->pe_name(), name);
+  }
+  try {
+    make_positional_encoding(config("rope-d"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("rope-d"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("ropepool"), std::string::npos);
+  }
+  auto pe = make_positional_encoding(config("rope-a", 2, 8, 3));
+  EXPECT_THROW(pe->encode(ag::Var(randn({1, 2, 4, 8}, 1)), ag::Var(randn({1, 2, 4, 8}, 2)), randn({1, 4}, 3)), Error);
+}
+
+// Every PE through the generic checker: gradients with respect to q, k and every learned
+// parameter (bound as inputs), noise fixed by rebuilding the PE from its seed at each evaluation.
+class PositionalEncodingGradcheck : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(PositionalEncodingGradcheck, PassesTheFiniteDifferenceChecker) {
+  PositionalEncodingConfig c = config(GetParam(), 2, 4, GetParam() == "fstripe" ? 2 : 1);
+  c.num_sines = 2;
+  c.realizations = 3;
+  c.conv_kernel = 3;
+  const auto prototype = make_positional_encoding(c);
+  std::vector<ag::InputSpec> inputs = {ag::normal({1, 2, 5, 4}), ag::normal({1, 2, 5, 4})};
+  for (const auto& [name, parameter] : prototype->named_parameters()) inputs.push_back(ag::normal(parameter.shape()));
+  const Tensor positions = c.position_dim == 1 ? randn({1, 5}, 5) : randn({1, 5, 2}, 5);
+  ag::GradcheckCase check{GetParam(), "", inputs, [c, positions](const std::vector<ag::Var>& v) {
+                            auto pe = make_positional_encoding(c);
+                            pe->bind_parameters(std::vector<ag::Var>(v.begin() + 2, v.end()));
+                            if (pe->uses_score_bias()) return pe->score_bias(v[0], positions);
+                            const auto encoded = pe->encode(v[0], v[1], positions);
+                            return ag::concat({encoded.query, encoded.key}, -1);
+                          }};
+  const auto result = ag::run_gradcheck(check, 1);
+  EXPECT_TRUE(result.passed) << result.max_error << " " << result.failure;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllEncodings, PositionalEncodingGradcheck, ::testing::ValuesIn(positional_encoding_names()),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           std::string n = info.param;
+                           for (char& ch : n) if (ch == '-') ch = '_';
+                           return n;
+                         });
