@@ -59,12 +59,11 @@ ag::Var favor_features(const ag::Var& x, const Tensor& projection, bool stabiliz
   const ag::Var half_norm = ag::sum(scaled * scaled, {-1}, true) * 0.5 + 0.5 * std::log(double(m));  // [..., 1]
   ag::Var positive = u - half_norm, negative = -u - half_norm;
   if (stabilize_query) {
-    // c_m = max over both halves of the exponent at this position; a constant for autograd (it
-    // cancels exactly in attention, so its own gradient is irrelevant).
-    const Tensor shift = maximum(max(positive.value(), {-1}, true), max(negative.value(), {-1}, true));
-    const ag::Var constant(shift);
-    positive = positive - constant;
-    negative = negative - constant;
+    // c_m = max over both halves of the exponent at this position. It is differentiated like the
+    // rest: it cancels exactly only when ε = 0, so with ε > 0 its gradient is part of the function.
+    const ag::Var shift = ag::max(ag::concat({positive, negative}, -1), {-1}, true);
+    positive = positive - shift;
+    negative = negative - shift;
   }
   return ag::concat({ag::exp(positive), ag::exp(negative)}, -1);
 }

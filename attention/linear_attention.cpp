@@ -1,6 +1,8 @@
 #include "attention/linear_attention.hpp"
 
 #include "attention/causal_product.hpp"
+#include "autograd/recorder.hpp"
+#include "nn/softmax_attention.hpp"
 
 #include <cmath>
 
@@ -20,7 +22,8 @@ void check_attention_shapes(const char* op, const ag::Var& phi_q, const ag::Var&
 }
 }  // namespace
 
-ag::Var linear_attention(const ag::Var& phi_q, const ag::Var& phi_k, const ag::Var& v, bool causal, double eps) {
+ag::Var linear_attention(const ag::Var& phi_q, const ag::Var& phi_k, const ag::Var& v, bool causal, double eps,
+                         const std::string* record_scope) {
   check_attention_shapes("linear_attention", phi_q, phi_k, v, causal);
   const int64_t dv = v.size(-1);
   if (causal) {
@@ -31,12 +34,14 @@ ag::Var linear_attention(const ag::Var& phi_q, const ag::Var& phi_k, const ag::V
     const ag::Var numerator_and_normalizer = causal_product(phi_q, phi_k, values_and_ones);
     const ag::Var numerator = ag::slice(numerator_and_normalizer, -1, 0, dv);
     const ag::Var normalizer = ag::slice(numerator_and_normalizer, -1, dv, dv + 1);
+    if (record_scope) ag::record(*record_scope, "normalizer", normalizer, "causal_product", "φ(q_m)ᵀ z_m [B, H, T, 1]");
     return numerator / (normalizer + eps);
   }
   // S = φ(K)ᵀ V  [M, Dv],  z = Σ_n φ(k_n)  [M]
   const ag::Var state = ag::matmul(ag::transpose(phi_k, -1, -2), v);
   const ag::Var key_sum = ag::sum(phi_k, {-2}, true);                                  // [..., 1, M]
   const ag::Var normalizer = ag::sum(phi_q * key_sum, {-1}, true);                     // [..., T, 1]
+  if (record_scope) ag::record(*record_scope, "normalizer", normalizer, "sum", "φ(q_m)ᵀ z [B, H, T, 1]");
   return ag::matmul(phi_q, state) / (normalizer + eps);
 }
 
@@ -44,13 +49,13 @@ ag::Var linear_attention_reference(const ag::Var& phi_q, const ag::Var& phi_k, c
                                    double eps) {
   check_attention_shapes("linear_attention_reference", phi_q, phi_k, v, causal);
   ag::Var kernel = ag::matmul(phi_q, ag::transpose(phi_k, -1, -2));                  // A = φ(Q)φ(K)ᵀ  [..., T, S]
-  if (causal) kernel = ag::masked_fill(kernel, future_mask(phi_q.size(-2), phi_k.size(-2)), 0.0);
+  if (causal) kernel = ag::masked_fill(kernel, nn::causal_mask(phi_q.size(-2)), 0.0);
   return ag::matmul(kernel, v) / (ag::sum(kernel, {-1}, true) + eps);
 }
 
 Tensor linear_attention_weights(const Tensor& phi_q, const Tensor& phi_k, bool causal, double eps) {
   Tensor kernel = matmul(phi_q, phi_k.transpose(-1, -2));
-  if (causal) kernel = where(future_mask(phi_q.size(-2), phi_k.size(-2)), Tensor::scalar(0.0, kernel.dtype()), kernel);
+  if (causal) kernel = where(nn::causal_mask(phi_q.size(-2)), Tensor::scalar(0.0, kernel.dtype()), kernel);
   return kernel / (sum(kernel, {-1}, true) + eps);
 }
 
@@ -62,17 +67,10 @@ ag::Var softmax_attention(const ag::Var& q, const ag::Var& k, const ag::Var& v, 
   if (bias.defined()) scores = scores + bias;
   if (causal) {
     // −∞ on future positions; every row keeps at least its diagonal, so no row is all −∞.
-    scores = ag::masked_fill(scores, future_mask(q.size(-2), k.size(-2)), -std::numeric_limits<double>::infinity());
+    scores = ag::masked_fill(scores, nn::causal_mask(q.size(-2)), -std::numeric_limits<double>::infinity());
   }
   return ag::matmul(ag::softmax(scores, -1), v);
 }
 
-Tensor future_mask(int64_t steps, int64_t keys) {
-  Tensor mask = Tensor::zeros({steps, keys}, DType::UInt8);
-  uint8_t* p = mask.mutable_data<uint8_t>();
-  for (int64_t t = 0; t < steps; ++t)
-    for (int64_t n = t + 1; n < keys; ++n) p[t * keys + n] = 1;
-  return mask;
-}
 
 }  // namespace stripes::attention

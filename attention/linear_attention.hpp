@@ -15,13 +15,17 @@
 
 #include "autograd/ops.hpp"
 
+#include <string_view>
+
 namespace stripes::attention {
 
 constexpr double kLinearAttentionEpsilon = 1e-6;
 
 // phi_q: [..., T, M]  phi_k: [..., S, M]  v: [..., S, Dv]  ->  [..., T, Dv]   (causal needs S = T)
+// With `record_scope` (a module's full name, "" for a root module) the normalizer φ(q_m)ᵀz_m is
+// handed to the recorder as <scope>.normalizer.
 ag::Var linear_attention(const ag::Var& phi_q, const ag::Var& phi_k, const ag::Var& v, bool causal,
-                         double eps = kLinearAttentionEpsilon);
+                         double eps = kLinearAttentionEpsilon, const std::string* record_scope = nullptr);
 ag::Var linear_attention_reference(const ag::Var& phi_q, const ag::Var& phi_k, const ag::Var& v, bool causal,
                                    double eps = kLinearAttentionEpsilon);
 
@@ -33,8 +37,5 @@ Tensor linear_attention_weights(const Tensor& phi_q, const Tensor& phi_k, bool c
 // q: [..., T, D]  k: [..., S, D]  v: [..., S, Dv]  bias: undefined or broadcastable to [..., T, S]
 ag::Var softmax_attention(const ag::Var& q, const ag::Var& k, const ag::Var& v, bool causal,
                           const ag::Var& bias = ag::Var());
-
-// uint8 [T, S] mask with 1 where n > m (future positions, to be hidden).
-Tensor future_mask(int64_t steps, int64_t keys);
 
 }  // namespace stripes::attention

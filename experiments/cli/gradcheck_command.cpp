@@ -1,6 +1,8 @@
 // `stripes gradcheck`: run the finite-difference checker over every registered differentiable op.
 // One line per op (its worst case over all shapes), then "N passed, M failed"; exit 1 on failure.
+#include "attention/attention_gradchecks.hpp"
 #include "autograd/gradcheck.hpp"
+#include "nn/module_gradcheck.hpp"
 #include "experiments/cli/command_registry.hpp"
 
 #include <fmt/core.h>
@@ -30,7 +32,14 @@ static void add_gradcheck_command(CLI::App& app) {
     };
     std::map<std::string, OpSummary> ops;
     std::vector<std::string> order;
-    for (const auto& check : ag::builtin_gradchecks().cases()) {
+    // Every registry: core ops (autograd), modules (nn), attention, in the order of the layers.
+    std::vector<const ag::GradcheckCase*> cases;
+    for (const ag::GradcheckRegistry* registry :
+         {&ag::builtin_gradchecks(), &nn::module_gradchecks(), &attention::attention_gradchecks()}) {
+      for (const auto& check : registry->cases()) cases.push_back(&check);
+    }
+    for (const ag::GradcheckCase* case_pointer : cases) {
+      const ag::GradcheckCase& check = *case_pointer;
       if (!options->only.empty() && check.op != options->only) continue;
       const ag::GradcheckResult result = ag::run_gradcheck(check, options->seed);
       if (!ops.count(check.op)) order.push_back(check.op);

@@ -317,33 +317,3 @@ TEST(PositionalEncodings, EveryNameIsConstructibleAndUnknownNamesAreRejected) {
   EXPECT_THROW(pe->encode(ag::Var(randn({1, 2, 4, 8}, 1)), ag::Var(randn({1, 2, 4, 8}, 2)), randn({1, 4}, 3)), Error);
 }
 
-// Every PE through the generic checker: gradients with respect to q, k and every learned
-// parameter (bound as inputs), noise fixed by rebuilding the PE from its seed at each evaluation.
-class PositionalEncodingGradcheck : public ::testing::TestWithParam<std::string> {};
-
-TEST_P(PositionalEncodingGradcheck, PassesTheFiniteDifferenceChecker) {
-  PositionalEncodingConfig c = config(GetParam(), 2, 4, GetParam() == "fstripe" ? 2 : 1);
-  c.num_sines = 2;
-  c.realizations = 3;
-  c.conv_kernel = 3;
-  const auto prototype = make_positional_encoding(c);
-  std::vector<ag::InputSpec> inputs = {ag::normal({1, 2, 5, 4}), ag::normal({1, 2, 5, 4})};
-  for (const auto& [name, parameter] : prototype->named_parameters()) inputs.push_back(ag::normal(parameter.shape()));
-  const Tensor positions = c.position_dim == 1 ? randn({1, 5}, 5) : randn({1, 5, 2}, 5);
-  ag::GradcheckCase check{GetParam(), "", inputs, [c, positions](const std::vector<ag::Var>& v) {
-                            auto pe = make_positional_encoding(c);
-                            pe->bind_parameters(std::vector<ag::Var>(v.begin() + 2, v.end()));
-                            if (pe->uses_score_bias()) return pe->score_bias(v[0], positions);
-                            const auto encoded = pe->encode(v[0], v[1], positions);
-                            return ag::concat({encoded.query, encoded.key}, -1);
-                          }};
-  const auto result = ag::run_gradcheck(check, 1);
-  EXPECT_TRUE(result.passed) << result.max_error << " " << result.failure;
-}
-
-INSTANTIATE_TEST_SUITE_P(AllEncodings, PositionalEncodingGradcheck, ::testing::ValuesIn(positional_encoding_names()),
-                         [](const ::testing::TestParamInfo<std::string>& info) {
-                           std::string n = info.param;
-                           for (char& ch : n) if (ch == '-') ch = '_';
-                           return n;
-                         });

@@ -1,0 +1,132 @@
+#include "attention/attention_gradchecks.hpp"
+
+#include "attention/causal_product.hpp"
+#include "attention/feature_maps.hpp"
+#include "attention/linear_attention.hpp"
+#include "attention/positional_attention.hpp"
+
+namespace stripes::attention {
+
+namespace {
+
+Tensor fixed_randn(const Shape& shape, uint64_t seed) {
+  Generator g(seed);
+  return Tensor::randn(shape, g, DType::Float64);
+}
+
+PositionalEncodingConfig small_pe(const std::string& name) {
+  PositionalEncodingConfig c;
+  c.name = name;
+  c.heads = 2;
+  c.head_dim = 4;
+  c.model_dim = 8;
+  c.position_dim = name == "fstripe" ? 2 : 1;
+  c.num_sines = 2;
+  c.realizations = 3;
+  c.conv_kernel = 3;
+  c.dtype = DType::Float64;
+  c.seed = 7;
+  return c;
+}
+
+AttentionConfig small_attention(const std::string& pe, const std::string& kind) {
+  AttentionConfig c;
+  c.kind = kind;
+  c.model_dim = 8;
+  c.heads = 2;
+  c.features = 8;
+  c.redraw = "fixed";
+  c.dtype = DType::Float64;
+  c.seed = 3;
+  c.pe = small_pe(pe);
+  c.pe.position_dim = pe == "fstripe" ? 3 : 1;
+  return c;
+}
+
+void register_kernel_cases(ag::GradcheckRegistry& r) {
+  for (bool reverse : {false, true}) {
+    r.add({"causal_product", reverse ? "reverse, [2, 5, 3] [2, 5, 3] [2, 5, 4]" : "[2, 5, 3] [2, 5, 3] [2, 5, 4]",
+           {ag::normal({2, 5, 3}), ag::normal({2, 5, 3}), ag::normal({2, 5, 4})},
+           [reverse](const std::vector<ag::Var>& v) { return causal_product(v[0], v[1], v[2], reverse); }});
+  }
+  for (bool causal : {true, false}) {
+    for (bool reference : {false, true}) {
+      r.add({reference ? "linear_attention_reference" : "linear_attention",
+             fmt::format("{}, φ(q), φ(k) [2, 6, 4] > 0, v [2, 6, 3]", causal ? "causal" : "non-causal"),
+             {ag::positive({2, 6, 4}), ag::positive({2, 6, 4}), ag::normal({2, 6, 3})},
+             [causal, reference](const std::vector<ag::Var>& v) {
+               return reference ? linear_attention_reference(v[0], v[1], v[2], causal)
+                                : linear_attention(v[0], v[1], v[2], causal);
+             }});
+    }
+  }
+  r.add({"softmax_attention", "causal, q, k [2, 5, 3], v [2, 5, 2]", {ag::normal({2, 5, 3}), ag::normal({2, 5, 3}), ag::normal({2, 5, 2})},
+         [](const std::vector<ag::Var>& v) { return softmax_attention(v[0], v[1], v[2], true); }});
+  const Tensor projection = fixed_randn({3, 4}, 11);
+  for (bool stabilize : {false, true}) {
+    r.add({"favor_features", stabilize ? "x [2, 4, 3], M 8, query stabilizer" : "x [2, 4, 3], M 8", {ag::normal({2, 4, 3})},
+           [projection, stabilize](const std::vector<ag::Var>& v) { return favor_features(v[0], projection, stabilize); }});
+  }
+  r.add({"trig_features", "x [2, 4, 3], M 8", {ag::normal({2, 4, 3})},
+         [projection](const std::vector<ag::Var>& v) { return trig_features(v[0], projection); }});
+  ag::GradcheckCase elu_case{"elu_features", "x [2, 4, 3]", {ag::normal({2, 4, 3})},
+                             [](const std::vector<ag::Var>& v) { return elu_features(v[0]); }};
+  elu_case.kinks = {0.0};
+  r.add(elu_case);
+}
+
+// Each PE's encode (or score bias) with q, k and every learned parameter as inputs. The PE is
+// rebuilt from its seed at every evaluation, so stochastic PEs see the same noise.
+void register_pe_cases(ag::GradcheckRegistry& r) {
+  for (const std::string& name : positional_encoding_names()) {
+    const PositionalEncodingConfig c = small_pe(name);
+    const auto prototype = make_positional_encoding(c);
+    std::vector<ag::InputSpec> inputs = {ag::normal({1, 2, 5, 4}), ag::normal({1, 2, 5, 4})};
+    for (const auto& [parameter_name, parameter] : prototype->named_parameters()) inputs.push_back(ag::normal(parameter.shape()));
+    const Tensor positions = c.position_dim == 1 ? fixed_randn({1, 5}, 5) : fixed_randn({1, 5, 2}, 5);
+    r.add({"pe/" + name, "q, k [1, 2, 5, 4] and every PE parameter", inputs, [c, positions](const std::vector<ag::Var>& v) {
+             auto pe = make_positional_encoding(c);
+             pe->bind_parameters(std::vector<ag::Var>(v.begin() + 2, v.end()));
+             if (pe->uses_score_bias()) return pe->score_bias(v[0], positions);
+             const auto encoded = pe->encode(v[0], v[1], positions);
+             return ag::concat({encoded.query, encoded.key}, -1);
+           }});
+  }
+}
+
+// The whole attention layer: input and every parameter (projections, PE), fixed features.
+void register_layer_cases(ag::GradcheckRegistry& r) {
+  for (const std::string& pe : positional_encoding_names()) {
+    for (const std::string kind : {"linear", "softmax"}) {
+      if (pe == "stripe" && kind == "linear") continue;
+      const AttentionConfig c = small_attention(pe, kind);
+      const PositionalAttention prototype(c, 0);
+      std::vector<ag::InputSpec> inputs = {ag::normal({1, 4, 8})};
+      for (const auto& [name, parameter] : prototype.named_parameters()) inputs.push_back(ag::normal(parameter.shape()));
+      const Tensor positions = c.pe.position_dim == 1 ? fixed_randn({1, 4}, 5) : fixed_randn({1, 4, 3}, 5);
+      ag::GradcheckCase check{"attention/" + kind + "/" + pe, "x [1, 4, 8], d_model 8, 2 heads, M 8", inputs,
+                              [c, positions](const std::vector<ag::Var>& v) {
+                                PositionalAttention layer(c, 0);
+                                layer.bind_parameters(std::vector<ag::Var>(v.begin() + 1, v.end()));
+                                return layer.forward(v[0], {positions, true});
+                              }};
+      check.tolerance = 1e-5;  // chains of ~20 ops in float64; a wrong rule errs by O(1)
+      r.add(check);
+    }
+  }
+}
+
+}  // namespace
+
+const ag::GradcheckRegistry& attention_gradchecks() {
+  static const ag::GradcheckRegistry registry = [] {
+    ag::GradcheckRegistry r;
+    register_kernel_cases(r);
+    register_pe_cases(r);
+    register_layer_cases(r);
+    return r;
+  }();
+  return registry;
+}
+
+}  // namespace stripes::attention
