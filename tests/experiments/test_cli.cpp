@@ -66,3 +66,15 @@ TEST(Cli, BenchMatmulPrintsRates) {
   EXPECT_NE(run.output.find("GFLOP/s"), std::string::npos);
   EXPECT_NE(run.output.find("copy bandwidth"), std::string::npos);
 }
+
+TEST(Cli, KernelWritesTheMaterializedKernel) {
+  const std::string path = ::testing::TempDir() + "stripes_kernel_test.h5";
+  const CommandResult run = run_stripes("kernel --pe ropepool --T 16 --d-model 16 --heads 2 --features 32 --dump " + path);
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("not lag-only"), std::string::npos) << run.output;
+  const CommandResult listing = run_stripes("kernel --pe rope-z --dump " + path);
+  EXPECT_NE(listing.exit_code, 0);
+  const CommandResult bad_positions = run_stripes("kernel --pe rope-a --T 4 --positions 1,2,x,4 --dump " + path);
+  EXPECT_EQ(bad_positions.exit_code, 1);
+  EXPECT_NE(bad_positions.output.find("'x' is not a number"), std::string::npos) << bad_positions.output;
+}
