@@ -38,7 +38,7 @@ Tensor causal_product_forward(const Tensor& a_in, const Tensor& b_in, const Tens
     const T* pb = b.data<T>();
     const T* pc = c.data<T>();
     T* po = out.mutable_data<T>();
-    parallel_for(s.sequences, 1, [&](int64_t begin, int64_t end) {
+    parallel_for(s.sequences, grain_for(2 * s.steps * s.p * s.q), [&](int64_t begin, int64_t end) {
       std::vector<T> state(size_t(s.p * s.q));
       for (int64_t seq = begin; seq < end; ++seq) {
         std::fill(state.begin(), state.end(), T(0));

@@ -141,7 +141,7 @@ void index_add_(Tensor& target, int64_t axis, const Tensor& index, const Tensor&
     const T* src = src_tensor.data<T>();
     T* dst = target.mutable_data<T>();
     // Repeated indices accumulate into the same row: rows of one `outer` slice stay on one thread.
-    parallel_for(v.outer, 1, [&](int64_t begin, int64_t end) {
+    parallel_for(v.outer, grain_for(k * v.inner), [&](int64_t begin, int64_t end) {
       for (int64_t o = begin; o < end; ++o) {
         for (int64_t i = 0; i < k; ++i) {
           const T* row = src + (o * k + i) * v.inner;

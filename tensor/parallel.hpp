@@ -13,6 +13,12 @@ constexpr int64_t kParallelGrain = 32768;  // elements; below this a loop stays 
 
 inline int max_threads() { return omp_get_max_threads(); }
 
+// The grain (items per thread at least) for items that each cost about `work_per_item` element
+// operations: a loop goes parallel only when its total work exceeds kParallelGrain per thread.
+inline int64_t grain_for(int64_t work_per_item) {
+  return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(work_per_item, 1));
+}
+
 // body(begin, end) on disjoint chunks covering [0, count).
 template <typename Body>
 void parallel_for(int64_t count, int64_t grain, Body&& body) {

@@ -68,7 +68,7 @@ Tensor reduce(std::string_view op, ReduceKind kind, const Tensor& x, const std::
     if (leading && x.is_contiguous() && kind == ReduceKind::Sum && !axes.empty()) {
       // x is [inner, outer] row-major: accumulate rows into the output, column blocks in parallel.
       const T* src = x.data<T>();
-      parallel_for(outer, 256, [&](int64_t begin, int64_t end) {
+      parallel_for(outer, grain_for(inner), [&](int64_t begin, int64_t end) {
         std::vector<double> acc(size_t(end - begin), 0.0);
         for (int64_t r = 0; r < inner; ++r) {
           const T* row = src + r * outer;

@@ -27,7 +27,7 @@ Tensor depthwise_filter_forward(const Tensor& filter, const Tensor& noise, int64
     const T* pf = f.data<T>();
     const T* px = x.data<T>();
     T* py = y.mutable_data<T>();
-    parallel_for(channels, 1, [&](int64_t begin, int64_t end) {
+    parallel_for(channels, grain_for(steps * taps * r), [&](int64_t begin, int64_t end) {
       for (int64_t c = begin; c < end; ++c)
         for (int64_t t = 0; t < steps; ++t)
           for (int64_t tau = 0; tau < taps; ++tau) {
@@ -49,7 +49,7 @@ void depthwise_filter_backward(Tensor& grad_filter, const Tensor& grad_y, const 
     const T* pg = g.data<T>();
     const T* px = x.data<T>();
     T* pc = contribution.mutable_data<T>();
-    parallel_for(channels, 1, [&](int64_t begin, int64_t end) {
+    parallel_for(channels, grain_for(steps * taps * r), [&](int64_t begin, int64_t end) {
       for (int64_t c = begin; c < end; ++c)
         for (int64_t tau = 0; tau < taps; ++tau) {
           T acc = 0;
