@@ -65,10 +65,12 @@ void register_kernel_cases(ag::GradcheckRegistry& r) {
   const Tensor projection = fixed_randn({3, 4}, 11);
   for (bool stabilize : {false, true}) {
     r.add({"favor_features", stabilize ? "x [2, 4, 3], M 8, query stabilizer" : "x [2, 4, 3], M 8", {ag::normal({2, 4, 3})},
-           [projection, stabilize](const std::vector<ag::Var>& v) { return favor_features(v[0], projection, stabilize); }});
+           [projection, stabilize](const std::vector<ag::Var>& v) {
+             return favor_features(v[0], projection.to(v[0].value().device()), stabilize);
+           }});
   }
   r.add({"trig_features", "x [2, 4, 3], M 8", {ag::normal({2, 4, 3})},
-         [projection](const std::vector<ag::Var>& v) { return trig_features(v[0], projection); }});
+         [projection](const std::vector<ag::Var>& v) { return trig_features(v[0], projection.to(v[0].value().device())); }});
   ag::GradcheckCase elu_case{"elu_features", "x [2, 4, 3]", {ag::normal({2, 4, 3})},
                              [](const std::vector<ag::Var>& v) { return elu_features(v[0]); }};
   elu_case.kinks = {0.0};

@@ -31,6 +31,15 @@ CausalShapes check_causal_shapes(const char* op, const Tensor& a, const Tensor& 
 // S_t = S_{t-1} + b_t c_tᵀ (S: P×Q),  out_t = S_tᵀ a_t      (reverse: t runs from T-1 down to 0)
 Tensor causal_product_forward(const Tensor& a_in, const Tensor& b_in, const Tensor& c_in, bool reverse) {
   const CausalShapes s = check_causal_shapes("causal_product", a_in, b_in, c_in);
+  STRIPES_CHECK(a_in.device() == b_in.device() && a_in.device() == c_in.device(),
+                "causal_product: operands on different devices: {}, {}, {}", a_in.description(), b_in.description(),
+                c_in.description());
+  if (a_in.device() == Device::CUDA) {
+#ifdef STRIPES_HAVE_CUDA
+    return cuda_kernels::causal_product_forward_cuda(a_in, b_in, c_in, reverse);
+#endif
+  }
+  require_cpu("causal_product", a_in);
   const Tensor a = a_in.contiguous(), b = b_in.contiguous(), c = c_in.contiguous();
   Tensor out = Tensor::empty(c.shape(), c.dtype());
   dispatch_floating(a.dtype(), "causal_product", [&]<typename T>() {

@@ -15,7 +15,12 @@
 
 namespace stripes::attention {
 
-// Tensor-level kernel (no autograd). Leading dims of a, b, c must be equal.
+namespace cuda_kernels {
+Tensor causal_product_forward_cuda(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse);
+}
+
+// Tensor-level kernel (no autograd). Leading dims of a, b, c must be equal. Runs on the tensors'
+// device: the CPU loop below, or attention/cuda/causal_product.cu.
 Tensor causal_product_forward(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse);
 
 // The reference it is tested against: materializes the masked T×T matrix.

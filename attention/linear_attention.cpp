@@ -30,7 +30,7 @@ ag::Var linear_attention(const ag::Var& phi_q, const ag::Var& phi_k, const ag::V
     // [v, 1]: the last output column is the normalizer φ(q_m)ᵀ z_m
     Shape ones_shape = v.shape();
     ones_shape.back() = 1;
-    const ag::Var values_and_ones = ag::concat({v, ag::Var(Tensor::ones(ones_shape, v.dtype()))}, -1);
+    const ag::Var values_and_ones = ag::concat({v, ag::Var(Tensor::ones(ones_shape, v.dtype(), v.value().device()))}, -1);
     const ag::Var numerator_and_normalizer = causal_product(phi_q, phi_k, values_and_ones);
     const ag::Var numerator = ag::slice(numerator_and_normalizer, -1, 0, dv);
     const ag::Var normalizer = ag::slice(numerator_and_normalizer, -1, dv, dv + 1);

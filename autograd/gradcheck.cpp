@@ -38,17 +38,17 @@ Tensor draw_input(const InputSpec& spec, Generator& generator) {
 }
 
 // L = Σ f(x) ⊙ R, evaluated without recording.
-double weighted_output(const GradcheckCase& check, const std::vector<Tensor>& inputs, const Tensor& weights) {
+double weighted_output(const GradcheckCase& check, const std::vector<Tensor>& inputs, const Tensor& weights, Device device) {
   NoGradGuard no_grad;
   std::vector<Var> vars;
-  for (const Tensor& t : inputs) vars.emplace_back(t);
+  for (const Tensor& t : inputs) vars.emplace_back(t.to(device));
   const Tensor y = check.function(vars).value();
   return sum(mul(y, weights)).item();
 }
 
 }  // namespace
 
-GradcheckResult run_gradcheck(const GradcheckCase& check, uint64_t seed) {
+GradcheckResult run_gradcheck(const GradcheckCase& check, uint64_t seed, Device device) {
   GradcheckResult result;
   result.op = check.op;
   result.label = check.label;
@@ -58,12 +58,12 @@ GradcheckResult run_gradcheck(const GradcheckCase& check, uint64_t seed) {
     std::vector<Var> vars;
     for (const InputSpec& spec : check.inputs) {
       inputs.push_back(draw_input(spec, generator));
-      vars.emplace_back(inputs.back(), spec.differentiable());
+      vars.emplace_back(inputs.back().to(device), spec.differentiable());
     }
     const Var y = check.function(vars);
     STRIPES_CHECK(y.dtype() == DType::Float64, "gradcheck {}: output is {}, expected float64", check.op,
                   y.value().description());
-    const Tensor weights = Tensor::randn(y.shape(), generator, DType::Float64);
+    const Tensor weights = Tensor::randn(y.shape(), generator, DType::Float64, device);
     y.backward(weights);
     // Central differences carry an absolute rounding error of about ε|L|/h. No element is held to
     // a precision finer than 10× that error (relative to the tolerance).
@@ -72,7 +72,8 @@ GradcheckResult run_gradcheck(const GradcheckCase& check, uint64_t seed) {
 
     for (size_t i = 0; i < check.inputs.size(); ++i) {
       if (!check.inputs[i].differentiable()) continue;
-      const Tensor analytic = vars[i].grad().defined() ? vars[i].grad() : Tensor::zeros(inputs[i].shape(), DType::Float64);
+      const Tensor analytic =
+          vars[i].grad().defined() ? vars[i].grad().to(Device::CPU) : Tensor::zeros(inputs[i].shape(), DType::Float64);
       STRIPES_CHECK(analytic.shape() == inputs[i].shape(), "gradcheck {}: gradient of input {} has shape {}, input {}",
                     check.op, i, shape_str(analytic.shape()), shape_str(inputs[i].shape()));
       const std::vector<double> analytic_values = analytic.to_vector<double>();
@@ -91,9 +92,9 @@ GradcheckResult run_gradcheck(const GradcheckCase& check, uint64_t seed) {
           continue;
         }
         element[e] = original + check.step;
-        const double plus = weighted_output(check, inputs, weights);
+        const double plus = weighted_output(check, inputs, weights, device);
         element[e] = original - check.step;
-        const double minus = weighted_output(check, inputs, weights);
+        const double minus = weighted_output(check, inputs, weights, device);
         element[e] = original;
         const double numeric = (plus - minus) / (2.0 * check.step);
         const double a = analytic_values[size_t(e)];

@@ -66,7 +66,9 @@ struct GradcheckResult {
   std::string failure;   // where the largest error was, or the exception message
 };
 
-GradcheckResult run_gradcheck(const GradcheckCase& check, uint64_t seed = 0);
+// `device`: where the function runs (inputs are drawn and perturbed on the host, then copied);
+// Device::CUDA checks the CUDA kernels' backward rules in float64.
+GradcheckResult run_gradcheck(const GradcheckCase& check, uint64_t seed = 0, Device device = Device::CPU);
 
 class GradcheckRegistry {
  public:

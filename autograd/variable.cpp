@@ -50,17 +50,17 @@ Var Var::detach() const { return Var(data_->value, false, data_->name); }
 void Var::backward(bool retain_graph) const {
   STRIPES_CHECK(numel() == 1, "backward: the output {} is not a scalar; pass its gradient explicitly",
                 value().description());
-  backward(Tensor::ones(shape(), dtype()), retain_graph);
+  backward(Tensor::ones(shape(), dtype(), value().device()), retain_graph);
 }
 
 void Var::backward(const Tensor& grad_output, bool retain_graph) const {
   STRIPES_CHECK(requires_grad(), "backward: '{}' does not require grad (no input of its graph requires grad)",
                 name().empty() ? value().description() : name());
-  STRIPES_CHECK(grad_output.shape() == shape() && grad_output.dtype() == dtype(),
+  STRIPES_CHECK(grad_output.shape() == shape() && grad_output.dtype() == dtype() && grad_output.device() == value().device(),
                 "backward: output gradient {} does not match the output {}", grad_output.description(),
                 value().description());
   if (is_leaf()) {
-    accumulate_grad(data_->grad.defined() ? data_->grad : (data_->grad = Tensor::zeros(shape(), dtype())), grad_output);
+    accumulate_grad(data_->grad.defined() ? data_->grad : (data_->grad = Tensor::zeros(shape(), dtype(), value().device())), grad_output);
     return;
   }
   // Collect the nodes reachable from this output; replay them in reverse tape order.
@@ -83,14 +83,14 @@ void Var::backward(const Tensor& grad_output, bool retain_graph) const {
   std::sort(nodes.begin(), nodes.end(), [](const Node* a, const Node* b) { return a->sequence > b->sequence; });
 
   Node& root = *data_->grad_fn;
-  if (!root.grad_output.defined()) root.grad_output = Tensor::zeros(root.output_shape, root.output_dtype);
+  if (!root.grad_output.defined()) root.grad_output = Tensor::zeros(root.output_shape, root.output_dtype, root.output_device);
   root.grad_output.add_(grad_output);
   for (Node* node : nodes) {
     if (node->grad_output.defined()) {
       BackwardContext context(*node);
       node->backward(context);
       if (auto output = node->output.lock(); output && output->retains_grad) {
-        if (!output->grad.defined()) output->grad = Tensor::zeros(node->output_shape, node->output_dtype);
+        if (!output->grad.defined()) output->grad = Tensor::zeros(node->output_shape, node->output_dtype, node->output_device);
         output->grad.add_(node->grad_output);
       }
     }
@@ -121,12 +121,12 @@ Tensor& BackwardContext::grad_input(size_t input) {
   Edge& edge = node_.inputs.at(input);
   if (edge.node) {
     Tensor& g = edge.node->grad_output;
-    if (!g.defined()) g = Tensor::zeros(edge.shape, edge.dtype);
+    if (!g.defined()) g = Tensor::zeros(edge.shape, edge.dtype, edge.device);
     return g;
   }
   if (edge.leaf) {
     Tensor& g = edge.leaf->grad;
-    if (!g.defined()) g = Tensor::zeros(edge.shape, edge.dtype);
+    if (!g.defined()) g = Tensor::zeros(edge.shape, edge.dtype, edge.device);
     return g;
   }
   no_grad_ = Tensor();
@@ -150,10 +150,12 @@ Var make_result(std::string op, Tensor value, const std::vector<Var>& inputs,
   node->backward = std::move(backward);
   node->output_shape = value.shape();
   node->output_dtype = value.dtype();
+  node->output_device = value.device();
   for (const Var& input : inputs) {
     Edge edge;
     edge.shape = input.shape();
     edge.dtype = input.dtype();
+    edge.device = input.value().device();
     if (input.requires_grad()) {
       if (input.is_leaf()) edge.leaf = input.data();
       else edge.node = input.grad_fn();

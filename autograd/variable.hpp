@@ -95,6 +95,7 @@ struct Edge {
   std::shared_ptr<VariableData> leaf;    // leaf input that requires grad: accumulate into leaf->grad
   Shape shape;
   DType dtype = DType::Float32;
+  Device device = Device::CPU;
   bool needs_grad() const { return node != nullptr || leaf != nullptr; }
 };
 
@@ -109,6 +110,7 @@ class Node {
   Tensor grad_output;                   // gradient of this node's output, accumulated
   Shape output_shape;
   DType output_dtype = DType::Float32;
+  Device output_device = Device::CPU;
   std::weak_ptr<VariableData> output;   // for retain_grad and names
   bool released = false;                // backward ran without retain_graph
 };

@@ -1,129 +1,109 @@
-// Named elementwise kernels. Each is one line of math over the engines in elementwise.hpp.
+// Named elementwise kernels. The math of each is a functor in tensor/scalar_functions.hpp, shared
+// with the CUDA backend; here each op picks the backend of its operands.
 #include "tensor/elementwise.hpp"
 
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/math.hpp"
-
-#include <cmath>
-#include <numbers>
+#include "tensor/scalar_functions.hpp"
 
 namespace stripes {
 
-Tensor neg(const Tensor& x) { return unary_map("neg", x, [](auto v) { return -v; }); }
-Tensor exp(const Tensor& x) { return unary_map("exp", x, [](auto v) { return std::exp(v); }); }
-Tensor log(const Tensor& x) { return unary_map("log", x, [](auto v) { return std::log(v); }); }
-Tensor sqrt(const Tensor& x) { return unary_map("sqrt", x, [](auto v) { return std::sqrt(v); }); }
-Tensor sin(const Tensor& x) { return unary_map("sin", x, [](auto v) { return std::sin(v); }); }
-Tensor cos(const Tensor& x) { return unary_map("cos", x, [](auto v) { return std::cos(v); }); }
-Tensor tanh(const Tensor& x) { return unary_map("tanh", x, [](auto v) { return std::tanh(v); }); }
-Tensor abs(const Tensor& x) { return unary_map("abs", x, [](auto v) { return std::abs(v); }); }
+namespace {
 
-Tensor sigmoid(const Tensor& x) {
-  // Branch on the sign so that exp never overflows.
-  return unary_map("sigmoid", x, [](auto v) {
-    using T = decltype(v);
-    if (v >= T(0)) return T(1) / (T(1) + std::exp(-v));
-    const T e = std::exp(v);
-    return e / (T(1) + e);
+using scalar::BinaryOp;
+using scalar::CompareOp;
+using scalar::UnaryOp;
+using scalar::UnaryParams;
+
+Tensor unary(std::string_view name, UnaryOp op, const Tensor& x, UnaryParams params = {}) {
+  STRIPES_CHECK(x.defined(), "{}: input tensor is undefined", name);
+  if (x.device() == Device::CUDA) {
+    dispatch_floating(x.dtype(), name, []<typename T>() {});  // the CPU's dtype check and message
+    return cuda::unary(op, x, params);
+  }
+  return scalar::visit_unary(op, params, [&](auto functor) { return unary_map(name, x, functor); });
+}
+
+// A CPU constant — a 0-d scalar or a uint8 mask (causal masks are built on the host) — may meet a
+// device tensor: it is copied to that device. Any other mix of devices is an error.
+void align_devices(std::string_view name, Tensor& a, Tensor& b) {
+  if (a.device() == b.device()) return;
+  auto movable = [](const Tensor& t) { return t.device() == Device::CPU && (t.dim() == 0 || t.dtype() == DType::UInt8); };
+  if (movable(a)) a = a.to(b.device());
+  else if (movable(b)) b = b.to(a.device());
+  else throw_error("{}: device mismatch between {} and {}", name, a.description(), b.description());
+}
+
+Tensor binary(std::string_view name, BinaryOp op, const Tensor& a_in, const Tensor& b_in) {
+  STRIPES_CHECK(a_in.defined() && b_in.defined(), "{}: input tensor is undefined", name);
+  Tensor a = a_in, b = b_in;
+  align_devices(name, a, b);
+  if (a.device() == Device::CUDA) {
+    require_same_dtype(name, a, b);
+    dispatch_floating(a.dtype(), name, []<typename T>() {});
+    return cuda::binary(op, a, b, broadcast_shapes(name, a.shape(), b.shape()));
+  }
+  return scalar::visit_binary(op, [&](auto functor) { return binary_map(name, a, b, functor); });
+}
+
+Tensor compare(std::string_view name, CompareOp op, const Tensor& a_in, const Tensor& b_in) {
+  Tensor a = a_in, b = b_in;
+  align_devices(name, a, b);
+  require_same_dtype(name, a, b);
+  if (a.device() == Device::CUDA) return cuda::compare(op, a, b, broadcast_shapes(name, a.shape(), b.shape()));
+  require_cpu(name, a);
+  require_cpu(name, b);
+  return scalar::visit_compare(op, [&](auto functor) {
+    return dispatch_any(a.dtype(), [&]<typename T>() {
+      return binary_map_typed<T, uint8_t>(name, a, b, DType::UInt8, [&](T x, T y) { return functor(x, y); });
+    });
   });
 }
 
-Tensor softplus(const Tensor& x) {
-  // log(1 + e^x) = max(x, 0) + log1p(e^-|x|)
-  return unary_map("softplus", x, [](auto v) {
-    using T = decltype(v);
-    return std::max(v, T(0)) + std::log1p(std::exp(-std::abs(v)));
-  });
-}
+}  // namespace
 
-Tensor relu(const Tensor& x) {
-  return unary_map("relu", x, [](auto v) { return v > decltype(v)(0) ? v : decltype(v)(0); });
-}
+Tensor neg(const Tensor& x) { return unary("neg", UnaryOp::Neg, x); }
+Tensor exp(const Tensor& x) { return unary("exp", UnaryOp::Exp, x); }
+Tensor log(const Tensor& x) { return unary("log", UnaryOp::Log, x); }
+Tensor sqrt(const Tensor& x) { return unary("sqrt", UnaryOp::Sqrt, x); }
+Tensor sin(const Tensor& x) { return unary("sin", UnaryOp::Sin, x); }
+Tensor cos(const Tensor& x) { return unary("cos", UnaryOp::Cos, x); }
+Tensor tanh(const Tensor& x) { return unary("tanh", UnaryOp::Tanh, x); }
+Tensor abs(const Tensor& x) { return unary("abs", UnaryOp::Abs, x); }
+Tensor sign(const Tensor& x) { return unary("sign", UnaryOp::Sign, x); }
+Tensor relu(const Tensor& x) { return unary("relu", UnaryOp::Relu, x); }
+Tensor step(const Tensor& x) { return unary("step", UnaryOp::Step, x); }
+Tensor sigmoid(const Tensor& x) { return unary("sigmoid", UnaryOp::Sigmoid, x); }
+Tensor softplus(const Tensor& x) { return unary("softplus", UnaryOp::Softplus, x); }
+Tensor gelu(const Tensor& x) { return unary("gelu", UnaryOp::Gelu, x); }
+Tensor gelu_derivative(const Tensor& x) { return unary("gelu_derivative", UnaryOp::GeluDerivative, x); }
+Tensor elu(const Tensor& x, double alpha) { return unary("elu", UnaryOp::Elu, x, {alpha, 0.0}); }
+Tensor pow(const Tensor& x, double exponent) { return unary("pow", UnaryOp::PowScalar, x, {exponent, 0.0}); }
+Tensor affine(const Tensor& x, double scale, double shift) { return unary("affine", UnaryOp::Affine, x, {scale, shift}); }
 
-Tensor step(const Tensor& x) {
-  return unary_map("step", x, [](auto v) { return v > decltype(v)(0) ? decltype(v)(1) : decltype(v)(0); });
-}
+Tensor add(const Tensor& a, const Tensor& b) { return binary("add", BinaryOp::Add, a, b); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary("sub", BinaryOp::Sub, a, b); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary("mul", BinaryOp::Mul, a, b); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary("div", BinaryOp::Div, a, b); }
+Tensor pow(const Tensor& base, const Tensor& exponent) { return binary("pow", BinaryOp::Pow, base, exponent); }
+Tensor maximum(const Tensor& a, const Tensor& b) { return binary("maximum", BinaryOp::Maximum, a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return binary("minimum", BinaryOp::Minimum, a, b); }
 
-Tensor gelu(const Tensor& x) {
-  // x Φ(x), Φ(x) = (1 + erf(x/√2)) / 2
-  return unary_map("gelu", x, [](auto v) {
-    using T = decltype(v);
-    return T(0.5) * v * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
-  });
-}
+Tensor greater(const Tensor& a, const Tensor& b) { return compare("greater", CompareOp::Greater, a, b); }
+Tensor less(const Tensor& a, const Tensor& b) { return compare("less", CompareOp::Less, a, b); }
+Tensor equal(const Tensor& a, const Tensor& b) { return compare("equal", CompareOp::Equal, a, b); }
 
-Tensor gelu_derivative(const Tensor& x) {
-  // d/dx x Φ(x) = Φ(x) + x φ(x), φ(x) = e^{-x²/2} / √(2π)
-  return unary_map("gelu_derivative", x, [](auto v) {
-    using T = decltype(v);
-    const T cdf = T(0.5) * (T(1) + std::erf(v * T(std::numbers::sqrt2 / 2)));
-    const T pdf = std::exp(T(-0.5) * v * v) * T(std::numbers::inv_sqrtpi / std::numbers::sqrt2);
-    return cdf + v * pdf;
-  });
-}
-
-Tensor elu(const Tensor& x, double alpha) {
-  return unary_map("elu", x, [alpha](auto v) {
-    using T = decltype(v);
-    return v > T(0) ? v : T(alpha) * std::expm1(v);
-  });
-}
-
-Tensor sign(const Tensor& x) {
-  return unary_map("sign", x, [](auto v) {
-    using T = decltype(v);
-    return T((v > T(0)) - (v < T(0)));
-  });
-}
-
-Tensor pow(const Tensor& x, double exponent) {
-  if (exponent == 2.0) return unary_map("pow", x, [](auto v) { return v * v; });
-  return unary_map("pow", x, [exponent](auto v) { return std::pow(v, decltype(v)(exponent)); });
-}
-
-Tensor affine(const Tensor& x, double scale, double shift) {
-  return unary_map("affine", x, [scale, shift](auto v) {
-    using T = decltype(v);
-    return T(scale) * v + T(shift);
-  });
-}
-
-Tensor add(const Tensor& a, const Tensor& b) { return binary_map("add", a, b, [](auto x, auto y) { return x + y; }); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary_map("sub", a, b, [](auto x, auto y) { return x - y; }); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary_map("mul", a, b, [](auto x, auto y) { return x * y; }); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary_map("div", a, b, [](auto x, auto y) { return x / y; }); }
-Tensor pow(const Tensor& base, const Tensor& exponent) {
-  return binary_map("pow", base, exponent, [](auto x, auto y) { return std::pow(x, y); });
-}
-Tensor maximum(const Tensor& a, const Tensor& b) {
-  return binary_map("maximum", a, b, [](auto x, auto y) { return x > y ? x : y; });
-}
-Tensor minimum(const Tensor& a, const Tensor& b) {
-  return binary_map("minimum", a, b, [](auto x, auto y) { return x < y ? x : y; });
-}
-
-// Comparisons accept any (matching) dtype and produce uint8.
-template <typename F>
-static Tensor compare(std::string_view op, const Tensor& a, const Tensor& b, F&& f) {
-  require_cpu(op, a);
-  require_cpu(op, b);
-  require_same_dtype(op, a, b);
-  return dispatch_any(a.dtype(), [&]<typename T>() {
-    return binary_map_typed<T, uint8_t>(op, a, b, DType::UInt8, [&](T x, T y) { return uint8_t(f(x, y)); });
-  });
-}
-
-Tensor greater(const Tensor& a, const Tensor& b) { return compare("greater", a, b, [](auto x, auto y) { return x > y; }); }
-Tensor less(const Tensor& a, const Tensor& b) { return compare("less", a, b, [](auto x, auto y) { return x < y; }); }
-Tensor equal(const Tensor& a, const Tensor& b) { return compare("equal", a, b, [](auto x, auto y) { return x == y; }); }
-
-Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
-  require_cpu("where", condition);
-  require_cpu("where", a);
-  require_cpu("where", b);
+Tensor where(const Tensor& condition_in, const Tensor& a_in, const Tensor& b_in) {
+  STRIPES_CHECK(condition_in.defined() && a_in.defined() && b_in.defined(), "where: input tensor is undefined");
+  Tensor condition = condition_in, a = a_in, b = b_in;
+  align_devices("where", a, b);
+  align_devices("where", condition, a);
+  align_devices("where", condition, b);
   require_same_dtype("where", a, b);
   STRIPES_CHECK(condition.dtype() == DType::UInt8, "where: condition must be a uint8 mask, got {}",
                 condition.description());
   const Shape shape = broadcast_shapes("where", broadcast_shapes("where", condition.shape(), a.shape()), b.shape());
+  if (a.device() == Device::CUDA) return cuda::where(condition, a, b, shape);
   Tensor out = Tensor::empty(shape, a.dtype());
   dispatch_any(a.dtype(), [&]<typename T>() {
     const uint8_t* pc = condition.data<uint8_t>();

@@ -1,5 +1,6 @@
 // Scans, concatenation and integer indexing. Each views its operands as [outer, n, inner] around
 // the axis it works on, so one loop nest serves every axis.
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/math.hpp"
 
@@ -22,9 +23,9 @@ AxisView axis_view(const Shape& shape, int64_t axis) {
 }
 
 const int64_t* checked_indices(std::string_view op, const Tensor& index, int64_t limit, Tensor& holder) {
-  require_cpu(op, index);
+  STRIPES_CHECK(index.defined(), "{}: index tensor is undefined", op);
   STRIPES_CHECK(index.dtype() == DType::Int64, "{}: index must be int64, got {}", op, index.description());
-  holder = index.contiguous();
+  holder = index.to(Device::CPU).contiguous();  // bounds are checked on the host, on every backend
   const int64_t* p = holder.data<int64_t>();
   for (int64_t i = 0; i < holder.numel(); ++i) {
     STRIPES_CHECK(p[i] >= 0 && p[i] < limit, "{}: index {} at position {} is out of range [0, {})", op, p[i], i, limit);
@@ -36,8 +37,13 @@ const int64_t* checked_indices(std::string_view op, const Tensor& index, int64_t
 
 // y_t = Σ_{s ≤ t} x_s   (reverse: y_t = Σ_{s ≥ t} x_s)
 Tensor cumsum(const Tensor& x, int64_t axis, bool reverse) {
-  require_cpu("cumsum", x);
+  STRIPES_CHECK(x.defined(), "cumsum: input tensor is undefined");
   const int64_t a = normalize_axis("cumsum", axis, x.dim());
+  if (x.device() == Device::CUDA) {
+    dispatch_floating(x.dtype(), "cumsum", []<typename T>() {});
+    return cuda::cumsum(x, a, reverse);
+  }
+  require_cpu("cumsum", x);
   const AxisView v = axis_view(x.shape(), a);
   const Tensor src_tensor = x.contiguous();
   Tensor out = Tensor::empty(x.shape(), x.dtype());
@@ -74,7 +80,8 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis) {
   out_shape[size_t(a)] = 0;
   for (size_t i = 0; i < tensors.size(); ++i) {
     const Tensor& t = tensors[i];
-    require_cpu("concat", t);
+    STRIPES_CHECK(t.device() == first.device(), "concat: tensor {} is on {}, tensor 0 on {}", i, device_name(t.device()),
+                  device_name(first.device()));
     require_same_dtype("concat", first, t);
     STRIPES_CHECK(t.dim() == first.dim(), "concat: tensor {} is {} but tensor 0 is {}", i, t.description(),
                   first.description());
@@ -85,7 +92,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis) {
     }
     out_shape[size_t(a)] += t.shape()[size_t(a)];
   }
-  Tensor out = Tensor::empty(out_shape, first.dtype());
+  Tensor out = Tensor::empty(out_shape, first.dtype(), first.device());
   int64_t start = 0;
   for (const Tensor& t : tensors) {
     const int64_t n = t.shape()[size_t(a)];
@@ -96,11 +103,13 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t axis) {
 }
 
 Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index) {
-  require_cpu("index_select", x);
+  STRIPES_CHECK(x.defined(), "index_select: input tensor is undefined");
   const int64_t a = normalize_axis("index_select", axis, x.dim());
   const AxisView v = axis_view(x.shape(), a);
   Tensor index_holder;
   const int64_t* idx = checked_indices("index_select", index, v.n, index_holder);
+  if (x.device() == Device::CUDA) return cuda::index_select(x, a, index.to(Device::CUDA));
+  require_cpu("index_select", x);
   const int64_t k = index.numel();
   Shape out_shape(x.shape().begin(), x.shape().begin() + a);
   out_shape.insert(out_shape.end(), index.shape().begin(), index.shape().end());
@@ -124,8 +133,6 @@ Tensor index_select(const Tensor& x, int64_t axis, const Tensor& index) {
 }
 
 void index_add_(Tensor& target, int64_t axis, const Tensor& index, const Tensor& source) {
-  require_cpu("index_add_", target);
-  require_cpu("index_add_", source);
   require_same_dtype("index_add_", target, source);
   STRIPES_CHECK(target.is_contiguous(), "index_add_: target {} must be contiguous", target.description());
   const int64_t a = normalize_axis("index_add_", axis, target.dim());
@@ -136,6 +143,12 @@ void index_add_(Tensor& target, int64_t axis, const Tensor& index, const Tensor&
   STRIPES_CHECK(source.numel() == v.outer * k * v.inner,
                 "index_add_: source {} does not match target {} with {} indices on axis {}", source.description(),
                 target.description(), k, a);
+  if (target.device() == Device::CUDA) {
+    cuda::index_add_into(target, a, index.to(Device::CUDA), source.to(Device::CUDA));
+    return;
+  }
+  require_cpu("index_add_", target);
+  require_cpu("index_add_", source);
   const Tensor src_tensor = source.contiguous();
   dispatch_floating(target.dtype(), "index_add_", [&]<typename T>() {
     const T* src = src_tensor.data<T>();
@@ -191,9 +204,15 @@ void check_gather_shapes(std::string_view op, const Shape& x_shape, int64_t axis
 }  // namespace
 
 Tensor gather(const Tensor& x, int64_t axis, const Tensor& index) {
-  require_cpu("gather", x);
+  STRIPES_CHECK(x.defined(), "gather: input tensor is undefined");
   const int64_t a = normalize_axis("gather", axis, x.dim());
   check_gather_shapes("gather", x.shape(), a, index);
+  if (x.device() == Device::CUDA) {
+    Tensor holder;
+    checked_indices("gather", index, x.shape()[size_t(a)], holder);
+    return cuda::gather(x, a, index.to(Device::CUDA));
+  }
+  require_cpu("gather", x);
   const Tensor src_tensor = x.contiguous();
   Tensor out = Tensor::empty(index.shape(), x.dtype());
   dispatch_any(x.dtype(), [&]<typename T>() {
@@ -205,13 +224,19 @@ Tensor gather(const Tensor& x, int64_t axis, const Tensor& index) {
 }
 
 void scatter_add_(Tensor& target, int64_t axis, const Tensor& index, const Tensor& source) {
-  require_cpu("scatter_add_", target);
   require_same_dtype("scatter_add_", target, source);
   STRIPES_CHECK(target.is_contiguous(), "scatter_add_: target {} must be contiguous", target.description());
   const int64_t a = normalize_axis("scatter_add_", axis, target.dim());
   check_gather_shapes("scatter_add_", target.shape(), a, index);
   STRIPES_CHECK(source.shape() == index.shape(), "scatter_add_: source {} must have the shape of index {}",
                 source.description(), index.description());
+  if (target.device() == Device::CUDA) {
+    Tensor holder;
+    checked_indices("scatter_add_", index, target.shape()[size_t(a)], holder);
+    cuda::scatter_add_into(target, a, index.to(Device::CUDA), source.to(Device::CUDA));
+    return;
+  }
+  require_cpu("scatter_add_", target);
   const Tensor src_tensor = source.contiguous();
   dispatch_floating(target.dtype(), "scatter_add_", [&]<typename T>() {
     const T* src = src_tensor.data<T>();

@@ -7,6 +7,7 @@
 // `matmul(x, w.transpose(0, 1))` never copies w. Other layouts are made contiguous first.
 // Threads: a single large product uses Eigen's own OpenMP parallel GEMM; many small products are
 // spread over threads, one product per thread (Eigen stays serial inside an OpenMP region).
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/math.hpp"
 
@@ -44,10 +45,27 @@ void gemm(T* out, const T* a, const T* b, int64_t m, int64_t k, int64_t n, int64
 
 }  // namespace
 
+// Shape checks shared by both backends; returns the output shape.
+static Shape matmul_output_shape(const Tensor& a, const Tensor& b) {
+  require_same_dtype("matmul", a, b);
+  STRIPES_CHECK(a.device() == b.device(), "matmul: device mismatch between {} and {}", a.description(), b.description());
+  STRIPES_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: both operands need at least 2 dimensions, got a{} and b{}",
+                shape_str(a.shape()), shape_str(b.shape()));
+  STRIPES_CHECK(b.size(-2) == a.size(-1), "matmul: inner dimensions differ: a{} @ b{} ({} vs {})", shape_str(a.shape()),
+                shape_str(b.shape()), a.size(-1), b.size(-2));
+  Shape out = broadcast_shapes("matmul (batch dimensions)", Shape(a.shape().begin(), a.shape().end() - 2),
+                               Shape(b.shape().begin(), b.shape().end() - 2));
+  out.push_back(a.size(-2));
+  out.push_back(b.size(-1));
+  return out;
+}
+
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  STRIPES_CHECK(a.defined() && b.defined(), "matmul: input tensor is undefined");
+  matmul_output_shape(a, b);
+  if (a.device() == Device::CUDA) return cuda::matmul(a, b);
   require_cpu("matmul", a);
   require_cpu("matmul", b);
-  require_same_dtype("matmul", a, b);
   STRIPES_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: both operands need at least 2 dimensions, got a{} and b{}",
                 shape_str(a.shape()), shape_str(b.shape()));
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);

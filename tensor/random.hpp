@@ -1,7 +1,7 @@
 // Seeded random numbers, identical for the same seed whatever the number of threads.
 //
 // Counter-based: element i of a draw is a pure function of (seed, offset + i) through the
-// Philox4x32-10 bijection (Salmon et al., SC'11), so a draw can be split across threads (and,
+// Philox4x32-10 bijection (tensor/philox.hpp, shared with the CUDA backend), so a draw can be split across threads (and,
 // later, CUDA blocks) and still give the same numbers. The generator's whole state is
 // (seed, offset); a checkpoint stores both.
 #pragma once
@@ -37,8 +37,5 @@ class Generator {
   uint64_t seed_ = 0;
   uint64_t offset_ = 0;
 };
-
-// The Philox4x32-10 block function.
-std::array<uint32_t, 4> philox4x32(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);
 
 }  // namespace stripes

@@ -2,6 +2,7 @@
 // the trailing ones each output is one contiguous row; when they are the leading ones (the common
 // case of summing a gradient over batch and time) rows are accumulated column-wise; any other
 // layout is first permuted into the trailing form.
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/math.hpp"
 
@@ -37,7 +38,7 @@ T reduce_row(ReduceKind kind, const T* row, int64_t count) {
 }
 
 Tensor reduce(std::string_view op, ReduceKind kind, const Tensor& x, const std::vector<int64_t>& axes_in, bool keepdim) {
-  require_cpu(op, x);
+  STRIPES_CHECK(x.defined(), "{}: input tensor is undefined", op);
   const std::vector<int64_t> axes = normalize_axes(op, axes_in, x.dim());
   std::vector<bool> reduced(size_t(x.dim()), false);
   for (int64_t a : axes) reduced[size_t(a)] = true;
@@ -61,6 +62,13 @@ Tensor reduce(std::string_view op, ReduceKind kind, const Tensor& x, const std::
   bool leading = true;  // are the reduced axes exactly 0..k-1?
   for (size_t i = 0; i < axes.size(); ++i) leading = leading && axes[i] == int64_t(i);
   for (int64_t a : axes) order.push_back(a);
+  if (x.device() == Device::CUDA) {
+    dispatch_floating(x.dtype(), op, []<typename T>() {});
+    const cuda::Reduction reduction = kind == ReduceKind::Sum ? cuda::Reduction::Sum
+                                      : kind == ReduceKind::Max ? cuda::Reduction::Max : cuda::Reduction::Min;
+    return cuda::reduce_rows(reduction, x.permute(order).contiguous(), outer, inner, out_shape);
+  }
+  require_cpu(op, x);
 
   return dispatch_floating(x.dtype(), op, [&]<typename T>() {
     Tensor out = Tensor::empty(out_shape, x.dtype());
@@ -123,8 +131,9 @@ Tensor sum_to(const Tensor& x, const Shape& shape) {
 }
 
 bool all_finite(const Tensor& x) {
-  require_cpu("all_finite", x);
   if (!is_floating(x.dtype())) return true;
+  if (x.device() == Device::CUDA) return cuda::all_finite(x);
+  require_cpu("all_finite", x);
   return dispatch_floating(x.dtype(), "all_finite", [&]<typename T>() {
     const Tensor c = x.contiguous();
     const T* p = c.data<T>();

@@ -1,5 +1,7 @@
 #include "tensor/storage.hpp"
 
+#include "tensor/cuda/cuda_backend.hpp"
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -13,9 +15,11 @@ constexpr size_t kAlignment = 64;  // one cache line; enough for AVX-512 loads
 }  // namespace
 
 Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device) {
-  STRIPES_CHECK(device == Device::CPU,
-                "cannot allocate {} bytes on device '{}': this build has no CUDA backend",
-                nbytes, device_name(device));
+  if (device == Device::CUDA) {
+    STRIPES_CHECK(cuda::available(), "cannot allocate {} bytes on device 'cuda': {}", nbytes, cuda::device_description());
+    data_ = cuda::allocate(nbytes);
+    return;
+  }
   const size_t rounded = (nbytes + kAlignment - 1) / kAlignment * kAlignment;
   data_ = std::aligned_alloc(kAlignment, rounded == 0 ? kAlignment : rounded);
   if (data_ == nullptr) throw_error("out of memory allocating {} bytes on the CPU", nbytes);
@@ -26,6 +30,10 @@ Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device
 }
 
 Storage::~Storage() {
+  if (device_ == Device::CUDA) {
+    cuda::release(data_, nbytes_);
+    return;
+  }
   std::free(data_);
   g_cpu_bytes_in_use.fetch_sub(nbytes_);
 }

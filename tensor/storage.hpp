@@ -26,7 +26,7 @@ class Storage {
   uint64_t version() const { return version_; }
   void bump_version() { ++version_; }
 
-  // Bytes currently allocated by all CPU storages, and the high-water mark since the last reset
+  // Bytes currently allocated by all CPU storages (CUDA memory: cuda::memory_stats()), and the high-water mark since the last reset
   // (the memory plan of `stripes bench train` reads these).
   static size_t cpu_bytes_in_use();
   static size_t cpu_bytes_peak();

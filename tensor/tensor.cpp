@@ -1,5 +1,6 @@
 #include "tensor/tensor.hpp"
 
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/math.hpp"
 #include "tensor/strided_loop.hpp"
 
@@ -42,10 +43,16 @@ Tensor Tensor::arange(int64_t count, DType dtype) {
 
 // Fill a fresh contiguous tensor with value(counter) for counters first, first+1, ...
 template <typename Draw>
-static Tensor random_fill(const Shape& shape, Generator& generator, DType dtype, const char* op, Draw&& draw) {
-  Tensor t = Tensor::empty(shape, dtype);
+static Tensor random_fill(const Shape& shape, Generator& generator, DType dtype, Device device, const char* op,
+                          cuda::Distribution distribution, double a, double b, Draw&& draw) {
+  Tensor t = Tensor::empty(shape, dtype, device);
   const int64_t n = t.numel();
   const uint64_t first = generator.reserve(uint64_t(n));
+  if (device == Device::CUDA) {
+    dispatch_floating(dtype, op, [&]<typename T>() {});  // the same dtype check as on the CPU
+    cuda::random_into(t, distribution, generator.seed(), first, a, b);
+    return t;
+  }
   dispatch_floating(dtype, op, [&]<typename T>() {
     T* out = t.mutable_data<T>();
     parallel_for(n, 4096, [&](int64_t begin, int64_t end) {
@@ -55,19 +62,20 @@ static Tensor random_fill(const Shape& shape, Generator& generator, DType dtype,
   return t;
 }
 
-Tensor Tensor::randn(const Shape& shape, Generator& generator, DType dtype) {
-  return random_fill(shape, generator, dtype, "randn", [&](uint64_t c) { return generator.normal(c); });
+Tensor Tensor::randn(const Shape& shape, Generator& generator, DType dtype, Device device) {
+  return random_fill(shape, generator, dtype, device, "randn", cuda::Distribution::Normal, 0.0, 0.0,
+                     [&](uint64_t c) { return generator.normal(c); });
 }
 
-Tensor Tensor::rand(const Shape& shape, Generator& generator, DType dtype, double low, double high) {
+Tensor Tensor::rand(const Shape& shape, Generator& generator, DType dtype, double low, double high, Device device) {
   STRIPES_CHECK(low < high, "rand: empty interval [{}, {})", low, high);
-  return random_fill(shape, generator, dtype, "rand",
+  return random_fill(shape, generator, dtype, device, "rand", cuda::Distribution::Uniform, low, high,
                      [&](uint64_t c) { return low + (high - low) * generator.uniform(c); });
 }
 
-Tensor Tensor::bernoulli(const Shape& shape, double p, Generator& generator, DType dtype) {
+Tensor Tensor::bernoulli(const Shape& shape, double p, Generator& generator, DType dtype, Device device) {
   STRIPES_CHECK(p >= 0.0 && p <= 1.0, "bernoulli: probability {} is outside [0, 1]", p);
-  return random_fill(shape, generator, dtype, "bernoulli",
+  return random_fill(shape, generator, dtype, device, "bernoulli", cuda::Distribution::Bernoulli, p, 0.0,
                      [&](uint64_t c) { return generator.uniform(c) < p ? 1.0 : 0.0; });
 }
 
@@ -89,11 +97,11 @@ std::string Tensor::description() const {
   return fmt::format("{}{} ({})", dtype_name(dtype_), shape_str(shape_), device_name(device()));
 }
 
-void Tensor::check_access(DType requested, const char* what) const {
+void Tensor::check_access(DType requested, const char* what, bool host_only) const {
   STRIPES_CHECK(defined(), "cannot {} an undefined tensor", what);
   STRIPES_CHECK(requested == dtype_, "cannot {} a {} tensor as {}", what, dtype_name(dtype_), dtype_name(requested));
-  STRIPES_CHECK(device() == Device::CPU, "cannot {} a {} tensor from the host; copy it with .to(Device::CPU)", what,
-                device_name(device()));
+  STRIPES_CHECK(!host_only || device() == Device::CPU, "cannot {} a {} tensor from the host; copy it with .to(Device::CPU)",
+                what, device_name(device()));
 }
 
 double Tensor::item() const {
@@ -102,6 +110,7 @@ double Tensor::item() const {
 }
 
 double Tensor::at(const std::vector<int64_t>& index) const {
+  if (device() != Device::CPU) return to(Device::CPU).at(index);
   STRIPES_CHECK(int64_t(index.size()) == dim(), "at: index with {} entries for a tensor {}", index.size(),
                 description());
   int64_t element = 0;
@@ -252,6 +261,10 @@ Tensor Tensor::clone() const {
 Tensor Tensor::to(DType dtype) const {
   if (dtype == dtype_) return *this;
   Tensor out = empty(shape_, dtype, device());
+  if (device() == Device::CUDA) {
+    cuda::copy_into(out, *this, strides_);
+    return out;
+  }
   dispatch_any(dtype_, [&]<typename From>() {
     dispatch_any(dtype, [&]<typename To>() {
       const From* src = data<From>();
@@ -267,12 +280,20 @@ Tensor Tensor::to(DType dtype) const {
 
 Tensor Tensor::to(Device device) const {
   if (device == this->device()) return *this;
-  throw_error("to: cannot move {} to '{}': this build has no CUDA backend", description(), device_name(device));
+  const Tensor source = contiguous();
+  Tensor out = empty(shape_, dtype_, device);
+  cuda::copy_bytes(out.storage_->data(), device, static_cast<const char*>(source.storage_->data()) +
+                   source.offset_ * int64_t(dtype_size(dtype_)), source.device(), size_t(numel()) * dtype_size(dtype_));
+  return out;
 }
 
 // ---- in-place ------------------------------------------------------------------------------------
 
 Tensor& Tensor::fill_(double value) {
+  if (device() == Device::CUDA) {
+    cuda::fill_into(*this, value);
+    return *this;
+  }
   dispatch_any(dtype_, [&]<typename T>() {
     T* dst = mutable_data<T>();
     const T v = T(value);
@@ -294,6 +315,12 @@ Tensor& Tensor::copy_(const Tensor& source) {
     STRIPES_CHECK(source.shape_[i] == 1 || source.shape_[i] == shape_[j], "copy_: cannot copy {} into {}",
                   source.description(), description());
   }
+  STRIPES_CHECK(source.device() == device(), "copy_: device mismatch, destination {} and source {}", description(),
+                source.description());
+  if (device() == Device::CUDA) {
+    cuda::copy_into(*this, source, source_strides);
+    return *this;
+  }
   dispatch_any(dtype_, [&]<typename T>() {
     const T* src = source.data<T>();
     T* dst = mutable_data<T>();
@@ -311,6 +338,12 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   STRIPES_CHECK(combined == shape_, "add_: {} cannot be broadcast to the destination {}", other.description(),
                 description());
   const Strides other_strides = broadcast_strides(other.shape_, other.strides_, shape_);
+  STRIPES_CHECK(other.device() == device(), "add_: device mismatch, {} += {}", description(), other.description());
+  if (device() == Device::CUDA) {
+    dispatch_floating(dtype_, "add_", [&]<typename T>() {});
+    cuda::add_into(*this, other, other_strides, alpha);
+    return *this;
+  }
   dispatch_floating(dtype_, "add_", [&]<typename T>() {
     const T* src = other.data<T>();
     T* dst = mutable_data<T>();

@@ -30,11 +30,13 @@ class Tensor {
   template <typename T>
   static Tensor from_vector(const std::vector<T>& values, const Shape& shape);
   // N(0,1) and U[low, high) from the seeded generator (advances it by numel counters).
-  static Tensor randn(const Shape& shape, Generator& generator, DType dtype = DType::Float32);
+  // The numbers are the same on every device (counter-based, see tensor/random.hpp).
+  static Tensor randn(const Shape& shape, Generator& generator, DType dtype = DType::Float32, Device device = Device::CPU);
   static Tensor rand(const Shape& shape, Generator& generator, DType dtype = DType::Float32,
-                     double low = 0.0, double high = 1.0);
+                     double low = 0.0, double high = 1.0, Device device = Device::CPU);
   // 1 with probability p, else 0 (dtype float for masks).
-  static Tensor bernoulli(const Shape& shape, double p, Generator& generator, DType dtype = DType::Float32);
+  static Tensor bernoulli(const Shape& shape, double p, Generator& generator, DType dtype = DType::Float32,
+                          Device device = Device::CPU);
 
   // ---- metadata --------------------------------------------------------------------------------
   bool defined() const { return storage_ != nullptr; }
@@ -52,16 +54,20 @@ class Tensor {
   bool shares_storage_with(const Tensor& other) const { return storage_ == other.storage_; }
   std::string description() const;  // "float32[2, 3] (cpu)"
 
-  // ---- element access (CPU) --------------------------------------------------------------------
-  // Pointer to element 0 of this view (offset applied). Checks dtype and device.
+  // ---- element access ---------------------------------------------------------------------------
+  // Pointer to element 0 of this view (offset applied), for host code. Checks dtype and that the
+  // tensor is on the CPU.
   template <typename T> const T* data() const;
   // Same, for writing: increments the version counter.
   template <typename T> T* mutable_data();
-  // Value of a 1-element tensor, converted to double.
+  // The same pointers on any device (for backends launching kernels): check dtype only.
+  template <typename T> const T* raw_data() const;
+  template <typename T> T* raw_mutable_data();
+  // Value of a 1-element tensor, converted to double (copied to the host if needed).
   double item() const;
   // Element at a full index, converted to double (for tests and printing; not for hot loops).
   double at(const std::vector<int64_t>& index) const;
-  // All elements in row-major order.
+  // All elements in row-major order, on the host.
   template <typename T> std::vector<T> to_vector() const;
 
   // ---- views (share storage) -------------------------------------------------------------------
@@ -95,7 +101,7 @@ class Tensor {
   int64_t offset_ = 0;
   DType dtype_ = DType::Float32;
 
-  void check_access(DType requested, const char* what) const;
+  void check_access(DType requested, const char* what, bool host_only = true) const;
 };
 
 // Printing with fmt: fmt::print("{}", tensor) shows values (summarized past 1000 elements),
@@ -128,6 +134,19 @@ T* Tensor::mutable_data() {
 }
 
 template <typename T>
+const T* Tensor::raw_data() const {
+  check_access(dtype_of<T>(), "read", false);
+  return static_cast<const T*>(storage_->data()) + offset_;
+}
+
+template <typename T>
+T* Tensor::raw_mutable_data() {
+  check_access(dtype_of<T>(), "write", false);
+  storage_->bump_version();
+  return static_cast<T*>(storage_->data()) + offset_;
+}
+
+template <typename T>
 Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape) {
   STRIPES_CHECK(int64_t(values.size()) == shape_numel(shape),
                 "from_vector: {} values do not fill shape {}", values.size(), shape_str(shape));
@@ -139,7 +158,7 @@ Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape) {
 
 template <typename T>
 std::vector<T> Tensor::to_vector() const {
-  Tensor c = contiguous();
+  Tensor c = to(Device::CPU).contiguous();
   const T* src = c.data<T>();
   return std::vector<T>(src, src + c.numel());
 }

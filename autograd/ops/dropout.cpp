@@ -8,7 +8,7 @@ namespace stripes::ag {
 // m_i ~ Bernoulli(1 - p) / (1 - p) from the seeded generator,  y = x ⊙ m      x, y, m: [any]
 static Tensor dropout_forward(Tensor& mask, const Tensor& x, double p, Generator& generator) {
   STRIPES_CHECK(p >= 0.0 && p < 1.0, "dropout: probability {} is outside [0, 1)", p);
-  mask = Tensor::bernoulli(x.shape(), 1.0 - p, generator, x.dtype()) * (1.0 / (1.0 - p));
+  mask = Tensor::bernoulli(x.shape(), 1.0 - p, generator, x.dtype(), x.device()) * (1.0 / (1.0 - p));
   return x * mask;
 }
 // ∂y/∂x = m

@@ -17,7 +17,8 @@ static void bce_with_logits_backward(Tensor& grad_logits, const Tensor& grad_los
                                      const Tensor& targets) {
   grad_logits.add_((sigmoid(logits) - targets) * (grad_loss.item() / double(logits.numel())));
 }
-Var binary_cross_entropy_with_logits(const Var& logits, const Tensor& targets) {
+Var binary_cross_entropy_with_logits(const Var& logits, const Tensor& targets_anywhere) {
+  const Tensor targets = targets_anywhere.to(logits.value().device());
   SavedTensor saved_logits(logits.value(), "binary_cross_entropy_with_logits", "logits");
   return make_result("binary_cross_entropy_with_logits", bce_with_logits_forward(logits.value(), targets), {logits},
                      [saved_logits, targets](BackwardContext& ctx) {
@@ -46,13 +47,14 @@ static Tensor cross_entropy_forward(Tensor& log_probabilities, Tensor& valid, co
 static void cross_entropy_backward(Tensor& grad_logits, const Tensor& grad_loss, const Tensor& log_probabilities,
                                    const Tensor& valid, const Tensor& targets, int64_t ignore_index) {
   const double count = std::max(sum(valid).item(), 1.0);
-  Tensor one_hot = Tensor::zeros(log_probabilities.shape(), log_probabilities.dtype());
+  Tensor one_hot = Tensor::zeros(log_probabilities.shape(), log_probabilities.dtype(), log_probabilities.device());
   const Tensor safe_targets = where(equal(targets, Tensor::scalar(double(ignore_index), DType::Int64)),
                                     Tensor::scalar(0.0, DType::Int64), targets);
-  scatter_add_(one_hot, 1, safe_targets.unsqueeze(1), Tensor::ones({targets.size(0), 1}, log_probabilities.dtype()));
+  scatter_add_(one_hot, 1, safe_targets.unsqueeze(1), Tensor::ones({targets.size(0), 1}, log_probabilities.dtype(), log_probabilities.device()));
   grad_logits.add_((exp(log_probabilities) - one_hot) * valid.unsqueeze(1) * (grad_loss.item() / count));
 }
-Var cross_entropy(const Var& logits, const Tensor& targets, int64_t ignore_index) {
+Var cross_entropy(const Var& logits, const Tensor& targets_anywhere, int64_t ignore_index) {
+  const Tensor targets = targets_anywhere.to(logits.value().device());
   Tensor log_probabilities, valid;
   Tensor loss = cross_entropy_forward(log_probabilities, valid, logits.value(), targets, ignore_index);
   return make_result("cross_entropy", loss, {logits}, [log_probabilities, valid, targets, ignore_index](BackwardContext& ctx) {

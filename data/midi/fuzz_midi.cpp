@@ -11,7 +11,8 @@
 //   * parse_midi either returns or throws stripes::Error (anything else — a crash, an
 //     out-of-bounds read caught by AddressSanitizer, another exception — is reported);
 //   * a parsed file can be serialized, and after one write/read trip writing is a fixed point:
-//     parse(serialize(once)) has the same notes, tracks, tempos and time signatures as `once`.
+//     parse(serialize(once)) has the same notes, tracks, tempos and time signatures as `once`;
+//   * the same holds when reading with OverlapPolicy::kFirstInFirstOut, which accepts the same bytes.
 #ifdef STRIPES_BUILD_MIDI_FUZZER
 
 #include <cstdint>
@@ -71,6 +72,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const MidiFile once = stripes::midi::parse_midi(stripes::midi::serialize_midi(file), "<fuzz rewritten>");
   const MidiFile twice = stripes::midi::parse_midi(stripes::midi::serialize_midi(once), "<fuzz rewritten twice>");
   if (!same_file(once, twice)) std::abort();
+  // The first-in-first-out pairing accepts the same bytes, and its result round-trips too.
+  stripes::midi::MidiReadOptions fifo;
+  fifo.overlap = stripes::midi::OverlapPolicy::kFirstInFirstOut;
+  const MidiFile queued = stripes::midi::parse_midi(bytes, "<fuzz fifo>", fifo);  // throws -> reported
+  const MidiFile queued_once =
+      stripes::midi::parse_midi(stripes::midi::serialize_midi(queued), "<fuzz fifo rewritten>", fifo);
+  const MidiFile queued_twice =
+      stripes::midi::parse_midi(stripes::midi::serialize_midi(queued_once), "<fuzz fifo rewritten twice>", fifo);
+  if (!same_file(queued_once, queued_twice)) std::abort();
   return 0;
 }
 

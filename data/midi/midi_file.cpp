@@ -29,15 +29,20 @@
 //                       0x2F end of track (must be the last event). Other types are skipped.
 //
 // ---- Rules this reader applies where the specification leaves room ----------------------------
-// * Note pairing, per (track, channel, pitch). A note-on with velocity 0 is a note-off.
-//   - Re-trigger: a note-on while that pitch is already sounding ends the sounding note at this
-//     tick and starts a new one. Hence at most one note per (track, channel, pitch) sounds at a
-//     time, and "a note-off ends the oldest sounding note" (FIFO) is simply: it ends that note.
-//   - The one exception: a note-off at the very tick of a re-trigger, when the note sounding now
+// * Note pairing, per (track, channel, pitch). A note-on with velocity 0 is a note-off. What a
+//   second note-on of a pitch that still sounds means is MidiReadOptions::overlap:
+//   - kCutAtRetrigger (the default). Re-trigger: a note-on while that pitch is already sounding
+//     ends the sounding note at this tick and starts a new one. Hence at most one note per
+//     (track, channel, pitch) sounds at a time, and a note-off ends that note.
+//     The one exception: a note-off at the very tick of a re-trigger, when the note sounding now
 //     was started by that re-trigger, is taken to be the note-off of the note the re-trigger
 //     just ended (files often write "on, off" instead of "off, on" for a repeated pitch at the
 //     same tick). It is consumed once and the new note keeps sounding. Without this rule the new
 //     note would become zero-length and be lost.
+//   - kFirstInFirstOut (muspy's "fifo"). Note-ons of a pitch queue up; a note-off ends the oldest
+//     sounding one. Same-pitch notes may overlap. The "on, off" pattern above needs no special
+//     rule here: the note-off ends the older note, the new one keeps sounding.
+//   Under both policies:
 //   - A note-off with nothing sounding is ignored.
 //   - Notes still sounding at the end of the track end at the end-of-track tick.
 //   - Zero-length notes (start tick == end tick) are dropped, so every Note has end > start.
@@ -70,6 +75,8 @@
 //   at the later note's start (and dropped if that leaves it zero-length). With that,
 //   parse_midi(serialize_midi(file)) == file for every file whose tracks[0] is note-less (format
 //   1) or that has a single track (format 0), up to note order (sorted) and such overlaps.
+//   Once cut, no two notes of a pitch overlap, so both OverlapPolicy values read the written file
+//   identically (at a shared tick the note-off comes before the note-on).
 // * Delta times above the VLQ maximum (0x0FFFFFFF ticks) are bridged with empty text events.
 #include "data/midi/midi_file.hpp"
 
@@ -78,6 +85,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -239,9 +247,15 @@ class ByteReader {
 // Pairs note-ons with note-offs inside one track, by the rules at the top of this file.
 class NotePairer {
  public:
-  NotePairer(int track_index, std::vector<Note>& notes) : track_index_(track_index), notes_(notes) {}
+  NotePairer(int track_index, std::vector<Note>& notes, OverlapPolicy policy)
+      : track_index_(track_index), notes_(notes), policy_(policy) {}
 
   void note_on(int64_t tick, int channel, int pitch, int velocity) {
+    if (policy_ == OverlapPolicy::kFirstInFirstOut) {
+      queue_for(channel, pitch).push_back(QueuedNote{tick, velocity});
+      ++queued_count_;
+      return;
+    }
     SoundingNote& slot = slot_for(channel, pitch);
     const bool retrigger = slot.sounding;
     if (retrigger) {
@@ -253,6 +267,15 @@ class NotePairer {
   }
 
   void note_off(int64_t tick, int channel, int pitch) {
+    if (policy_ == OverlapPolicy::kFirstInFirstOut) {
+      std::deque<QueuedNote>& queue = queue_for(channel, pitch);
+      if (queue.empty()) return;  // nothing to end
+      const QueuedNote oldest = queue.front();
+      queue.pop_front();
+      --queued_count_;
+      add_note(oldest.start_tick, tick, channel, pitch, oldest.velocity);
+      return;
+    }
     SoundingNote& slot = slot_for(channel, pitch);
     if (!slot.sounding) return;  // nothing to end
     if (slot.started_by_retrigger && slot.start_tick == tick) {
@@ -265,6 +288,16 @@ class NotePairer {
   }
 
   void end_of_track(int64_t tick) {
+    if (queued_count_ > 0) {
+      for (int channel = 0; channel < kChannelCount; ++channel) {
+        for (int pitch = 0; pitch < kPitchCount; ++pitch) {
+          std::deque<QueuedNote>& queue = queue_for(channel, pitch);
+          for (const QueuedNote& note : queue) add_note(note.start_tick, tick, channel, pitch, note.velocity);
+          queue.clear();
+        }
+      }
+      queued_count_ = 0;
+    }
     if (sounding_count_ == 0) return;
     for (int channel = 0; channel < kChannelCount; ++channel) {
       for (int pitch = 0; pitch < kPitchCount; ++pitch) {
@@ -284,17 +317,34 @@ class NotePairer {
     bool started_by_retrigger = false;
   };
 
+  // kFirstInFirstOut: the note-ons of one (channel, pitch) not yet ended, oldest first.
+  struct QueuedNote {
+    int64_t start_tick = 0;
+    int velocity = 0;
+  };
+
   SoundingNote& slot_for(int channel, int pitch) { return sounding_[channel * kPitchCount + pitch]; }
+  std::deque<QueuedNote>& queue_for(int channel, int pitch) {
+    if (queues_.empty()) queues_.resize(kChannelCount * kPitchCount);
+    return queues_[channel * kPitchCount + pitch];
+  }
 
   void end_note(const SoundingNote& slot, int64_t end_tick, int channel, int pitch) {
-    if (end_tick <= slot.start_tick) return;  // zero-length notes are dropped
-    notes_.push_back(Note{track_index_, channel, pitch, slot.velocity, slot.start_tick, end_tick});
+    add_note(slot.start_tick, end_tick, channel, pitch, slot.velocity);
+  }
+
+  void add_note(int64_t start_tick, int64_t end_tick, int channel, int pitch, int velocity) {
+    if (end_tick <= start_tick) return;  // zero-length notes are dropped
+    notes_.push_back(Note{track_index_, channel, pitch, velocity, start_tick, end_tick});
   }
 
   int track_index_;
   std::vector<Note>& notes_;
+  OverlapPolicy policy_;
   std::array<SoundingNote, kChannelCount * kPitchCount> sounding_{};
   int sounding_count_ = 0;
+  std::vector<std::deque<QueuedNote>> queues_;  // kFirstInFirstOut only, allocated on first use
+  int64_t queued_count_ = 0;
 };
 
 // The order of Track::notes: (start_tick, pitch), then the remaining fields so that the order is
@@ -358,10 +408,11 @@ HeaderChunk read_header_chunk(ByteReader& reader, const std::vector<uint8_t>& by
 
 // Parses one MTrk chunk whose data is [reader.position(), chunk_end). Returns the track's
 // end-of-track tick.
-int64_t read_track_chunk(ByteReader& reader, size_t chunk_end, int track_index, MidiFile& file) {
+int64_t read_track_chunk(ByteReader& reader, size_t chunk_end, int track_index, const MidiReadOptions& options,
+                         MidiFile& file) {
   reader.limit_to_chunk(chunk_end);
   Track track;
-  NotePairer pairer(track_index, track.notes);
+  NotePairer pairer(track_index, track.notes, options.overlap);
   bool has_name = false;
   int running_status = -1;  // none yet
   int64_t tick = 0;
@@ -691,7 +742,15 @@ size_t MidiFile::note_count() const {
 
 // ---- reading -----------------------------------------------------------------------------------
 
-MidiFile parse_midi(const std::vector<uint8_t>& bytes, const std::string& source_name) {
+const char* overlap_policy_name(OverlapPolicy policy) {
+  switch (policy) {
+    case OverlapPolicy::kCutAtRetrigger: return "cut-at-retrigger";
+    case OverlapPolicy::kFirstInFirstOut: return "fifo";
+  }
+  return "?";
+}
+
+MidiFile parse_midi(const std::vector<uint8_t>& bytes, const std::string& source_name, const MidiReadOptions& options) {
   ByteReader reader(bytes, source_name);
   const HeaderChunk header = read_header_chunk(reader, bytes);
   MidiFile file;
@@ -725,7 +784,7 @@ MidiFile parse_midi(const std::vector<uint8_t>& bytes, const std::string& source
     }
     const size_t chunk_end = data_start + length;
     if (chunk_id_is(id, "MTrk")) {
-      const int64_t end_tick = read_track_chunk(reader, chunk_end, track_chunks_read, file);
+      const int64_t end_tick = read_track_chunk(reader, chunk_end, track_chunks_read, options, file);
       file.end_tick = std::max(file.end_tick, end_tick);
       ++track_chunks_read;
     }
@@ -739,12 +798,12 @@ MidiFile parse_midi(const std::vector<uint8_t>& bytes, const std::string& source
   return file;
 }
 
-MidiFile read_midi(const std::string& path) {
+MidiFile read_midi(const std::string& path, const MidiReadOptions& options) {
   std::ifstream stream(path, std::ios::binary);
   if (!stream) throw_error("{}: cannot open for reading: {}", path, std::strerror(errno));
   std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
   if (stream.bad()) throw_error("{}: read error: {}", path, std::strerror(errno));
-  return parse_midi(bytes, path);
+  return parse_midi(bytes, path, options);
 }
 
 // ---- writing -----------------------------------------------------------------------------------

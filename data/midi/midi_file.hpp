@@ -13,7 +13,8 @@
 namespace stripes::midi {
 
 // One note, after pairing note-on with note-off. Ticks are in the file's own resolution
-// (ticks_per_quarter), absolute from the start of the file. end_tick > start_tick always.
+// (ticks_per_quarter), absolute from the start of the file. end_tick > start_tick always (zero-length
+// notes are dropped under either OverlapPolicy; muspy would keep them, POP909 has none).
 struct Note {
   int track = 0;        // index of the track chunk the note came from
   int channel = 0;      // 0..15
@@ -54,9 +55,31 @@ struct MidiFile {
   size_t note_count() const;
 };
 
+// How note-offs are paired with note-ons when one (track, channel, pitch) receives a second note-on
+// while a note of that pitch still sounds ("on a, on b, off c, off d"). MIDI leaves this open.
+enum class OverlapPolicy {
+  // The second note-on ends the sounding note: [a, b), [b, c); the last note-off finds nothing
+  // sounding and is ignored. At most one note per (track, channel, pitch) sounds at a time, which
+  // is what the writer can express, so files written by serialize_midi read back unchanged.
+  // (A note-off at the very tick of a re-trigger is the cut note's own: see midi_file.cpp.)
+  kCutAtRetrigger,
+  // First in, first out, as muspy (the StrIPE authors' MIDI reader, duplicate_note_mode="fifo"):
+  // a note-off ends the oldest sounding note of that pitch, so notes may overlap and each sounds
+  // until its own note-off: [a, c), [b, d).
+  kFirstInFirstOut,
+};
+const char* overlap_policy_name(OverlapPolicy policy);  // "cut-at-retrigger", "fifo"
+
+struct MidiReadOptions {
+  // Default: kCutAtRetrigger (one sounding note per pitch; round-trips through the writer). The
+  // POP909 loader asks for kFirstInFirstOut to reproduce the StrIPE authors' pianorolls.
+  OverlapPolicy overlap = OverlapPolicy::kCutAtRetrigger;
+};
+
 // Parse bytes; `source_name` is used in error messages (a path or "<memory>").
-MidiFile parse_midi(const std::vector<uint8_t>& bytes, const std::string& source_name = "<memory>");
-MidiFile read_midi(const std::string& path);
+MidiFile parse_midi(const std::vector<uint8_t>& bytes, const std::string& source_name = "<memory>",
+                    const MidiReadOptions& options = {});
+MidiFile read_midi(const std::string& path, const MidiReadOptions& options = {});
 
 // Serialize as format 1 (one conductor track with tempo/time signature + one track per Track),
 // or format 0 when `file.format == 0` (everything merged into one track).

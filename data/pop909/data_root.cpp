@@ -72,6 +72,15 @@ std::string resolve_data_root(const std::string& explicit_root, const std::strin
       if (at == at.parent_path()) break;
     }
   }
+  // The running program's folder and its ancestors (build/stripes finds the data next to the
+  // checkout whatever the current directory is).
+  const fs::path program = fs::read_symlink("/proc/self/exe", error);
+  if (!error && !program.empty()) {
+    for (fs::path at = program.parent_path(); !at.empty(); at = at.parent_path()) {
+      if (try_candidate(at / ".." / "shared" / "data")) return tried.back();
+      if (at == at.parent_path()) break;
+    }
+  }
   std::string source_dir = repo_root;
 #ifdef STRIPES_SOURCE_DIR
   if (source_dir.empty()) source_dir = STRIPES_SOURCE_DIR;

@@ -12,7 +12,9 @@
 //   2. the environment variable STRIPES_DATA, if set: likewise;
 //   3. ../shared/data relative to the current directory and to each of its ancestors (so both the
 //      repository root and build/ find /work/shared/data next to /work/main);
-//   4. ../shared/data relative to the repository root, when it is known: `repo_root` if given, else
+//   4. ../shared/data relative to the running program's folder and to each of its ancestors (so
+//      build/stripes finds /work/shared/data from any current directory);
+//   5. ../shared/data relative to the repository root, when it is known: `repo_root` if given, else
 //      the compile definition STRIPES_SOURCE_DIR if the library was built with it.
 // Otherwise stripes::Error lists every place tried and how to get the data.
 #pragma once

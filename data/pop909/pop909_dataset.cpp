@@ -157,7 +157,7 @@ std::string Pop909LoadSummary::report() const {
 }
 
 Pop909LoadResult load_all_pop909_songs(const Pop909Catalog& catalog, const Pop909Options& options, bool keep_songs,
-                                       int sequence_length) {
+                                       int sequence_length, const std::function<void()>& on_song_done) {
   const auto started = std::chrono::steady_clock::now();
   Pop909LoadResult result;
   Pop909LoadSummary& summary = result.summary;
@@ -196,6 +196,7 @@ Pop909LoadResult load_all_pop909_songs(const Pop909Catalog& catalog, const Pop90
     } catch (const std::exception& error) {
       errors[i] = error.what();
     }
+    if (on_song_done) on_song_done();
   }
 
   for (size_t i = 0; i < to_load.size(); ++i) {

@@ -9,6 +9,7 @@
 // them as 4/4 and so do we (they are listed in the summary as `used_despite_index_meter`).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,7 +82,9 @@ struct Pop909LoadResult {
 
 // Loads every song of index.csv that the StrIPE selection uses, in parallel (OpenMP), and counts
 // what is left out and why. Windows are counted for `sequence_length` with the authors' overlap.
+// `on_song_done`, if set, is called (from any thread) after each song is read, for progress bars.
 Pop909LoadResult load_all_pop909_songs(const Pop909Catalog& catalog, const Pop909Options& options = {},
-                                       bool keep_songs = true, int sequence_length = 512);
+                                       bool keep_songs = true, int sequence_length = 512,
+                                       const std::function<void()>& on_song_done = {});
 
 }  // namespace stripes::data

@@ -15,6 +15,12 @@ namespace stripes::data {
 
 const char* const kTrackNames[kTrackCount] = {"MELODY", "BRIDGE", "PIANO"};
 
+std::string describe_options(const Pop909Options& options) {
+  return fmt::format("bar_grid={} onsets_of_vanished_notes={} midi_overlap={}",
+                     options.bar_grid_from_first_note ? "first-note" : "annotation-start",
+                     options.onsets_of_vanished_notes ? 1 : 0, midi::overlap_policy_name(options.midi_overlap));
+}
+
 namespace {
 
 // Convention 1: muspy's adjust_resolution computes round(time * (16 / tpq)) in double precision
@@ -78,7 +84,9 @@ Pop909Song load_pop909_song(const SongInputs& inputs, const ChordDatabase& chord
   song.start_position = inputs.start_position;
 
   // ---- notes on the 16-per-quarter grid (conventions 1, 2) ----------------------------------
-  const midi::MidiFile file = midi::read_midi(inputs.midi_path);
+  midi::MidiReadOptions read_options;
+  read_options.overlap = options.midi_overlap;
+  const midi::MidiFile file = midi::read_midi(inputs.midi_path, read_options);
   STRIPES_CHECK(file.ticks_per_quarter > 0, "{}: ticks per quarter note is {}", inputs.midi_path,
                 file.ticks_per_quarter);
   const double scale = static_cast<double>(kTicksPerQuarter) / static_cast<double>(file.ticks_per_quarter);
@@ -195,6 +203,29 @@ void render_pianoroll(const Pop909Song& song, int64_t begin, int64_t length, uin
       onset[row_offset + static_cast<size_t>(note.start - begin)] = 1;
     }
   }
+}
+
+std::vector<SoundingRun> sounding_runs(const Pop909Song& song) {
+  std::vector<SoundingRun> notes;
+  notes.reserve(song.notes.size());
+  for (const SongNote& note : song.notes) {
+    if (note.end > note.start) notes.push_back({note.track, note.pitch, note.start, note.end});
+  }
+  std::sort(notes.begin(), notes.end(), [](const SoundingRun& a, const SoundingRun& b) {
+    if (a.track != b.track) return a.track < b.track;
+    if (a.pitch != b.pitch) return a.pitch < b.pitch;
+    return a.start < b.start;
+  });
+  std::vector<SoundingRun> runs;
+  for (const SoundingRun& note : notes) {
+    if (!runs.empty() && runs.back().track == note.track && runs.back().pitch == note.pitch &&
+        note.start <= runs.back().end) {
+      runs.back().end = std::max(runs.back().end, note.end);
+    } else {
+      runs.push_back(note);
+    }
+  }
+  return runs;
 }
 
 int default_window_overlap(int sequence_length) {

@@ -8,6 +8,8 @@
 // (stripe-alignment/golden_windows.h5, songs 001-012, every dataset equal); docs/data.md has the
 // evidence for each. In order of the pipeline:
 //
+//  0. Notes. The MIDI file is read with first-in-first-out pairing of same-pitch overlapping notes,
+//     as muspy does (Pop909Options::midi_overlap; 9 songs depend on it).
 //  1. Ticks. MIDI times (480 or 960 ticks per quarter) are scaled by 16/tpq and rounded to the
 //     nearest tick, ties to even (Python's round(), via muspy's adjust_resolution). A note's end
 //     is rounded on its own (round(end), not round(start) + round(duration)). A note can shrink to
@@ -41,6 +43,7 @@
 #include <string>
 #include <vector>
 
+#include "data/midi/midi_file.hpp"
 #include "data/pop909/pop909_files.hpp"
 
 namespace stripes::data {
@@ -63,7 +66,14 @@ struct Pop909Options {
   // Notes that round to zero ticks (convention 1) vanish from the pianoroll; true (default, as the
   // authors) keeps their onset, an onset where nothing sounds; false drops such notes entirely.
   bool onsets_of_vanished_notes = true;
+  // How the MIDI reader pairs overlapping notes of one pitch (see midi::OverlapPolicy). Default
+  // kFirstInFirstOut, as muspy, which the authors used: with it all 866 songs equal the authors'
+  // pipeline; kCutAtRetrigger loses 1075 pianoroll cells in 9 songs (docs/data.md).
+  midi::OverlapPolicy midi_overlap = midi::OverlapPolicy::kFirstInFirstOut;
 };
+
+// "bar_grid=first-note onsets_of_vanished=1 midi_overlap=fifo": every option, for reports and keys.
+std::string describe_options(const Pop909Options& options);
 
 // A note on the song's tick grid (after steps 1-3 above): ticks [start, end) of `pitch` in `track`
 // (0 MELODY, 1 BRIDGE, 2 PIANO). end == start for a note that vanished in the rounding.
@@ -98,6 +108,17 @@ struct Pop909Song {
 // row = track * 128 + pitch: `pianoroll` (1 while a note sounds) and `onset` (1 at a note's start
 // tick). Either output may be null. Ticks past the song's end are 0.
 void render_pianoroll(const Pop909Song& song, int64_t begin, int64_t length, uint8_t* pianoroll, uint8_t* onset);
+
+// The song's active pianoroll cells as runs: for each (track, pitch) the union of its notes'
+// [start, end) as disjoint, non-adjacent intervals, sorted by (track, pitch, start). Notes of one
+// pitch that overlap (kFirstInFirstOut) or touch merge into one run; vanished notes add nothing.
+struct SoundingRun {
+  int track = 0;
+  int pitch = 0;
+  int64_t start = 0;
+  int64_t end = 0;
+};
+std::vector<SoundingRun> sounding_runs(const Pop909Song& song);
 
 // What the song loader needs besides the song's own files.
 struct SongInputs {

@@ -45,7 +45,9 @@ void save_tensor(Hdf5File& file, const std::string& dataset_path, const Tensor& 
   dispatch_any(contiguous.dtype(), [&]<typename T>() {
     file.write_dataset_raw(dataset_path, element_type_of_dtype(contiguous.dtype()), shape, contiguous.data<T>());
   });
-  file.write_attribute(dataset_path, "shape", shape);
+  // A 0-d tensor has no shape attribute: the wrapper cannot write an empty attribute (HDF5 refuses
+  // the null buffer of an empty vector); its dataset is a scalar, which says the same.
+  if (!shape.empty()) file.write_attribute(dataset_path, "shape", shape);
   file.write_attribute(dataset_path, "dtype", std::string(dtype_name(contiguous.dtype())));
   for (const auto& [name, value] : attributes) file.write_attribute(dataset_path, name, value);
 }

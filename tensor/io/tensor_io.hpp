@@ -4,7 +4,7 @@
 // its shape as the dataset's shape (a 0-d tensor as a scalar dataset), in row-major order (a
 // non-contiguous view is made contiguous first). Two attributes are always written, so a reader
 // never has to guess:
-//   shape  int64 vector   the tensor's shape ([] for 0-d)
+//   shape  int64 vector   the tensor's shape (absent for a 0-d tensor, stored as a scalar dataset)
 //   dtype  string         "float32" | "float64" | "int64" | "uint8"
 // plus any string attributes the caller adds (the recorder adds op and description).
 //

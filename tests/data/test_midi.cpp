@@ -396,6 +396,80 @@ TEST(MidiNotePairing, ChannelsAndTracksArePairedSeparately) {
   EXPECT_TRUE(notes_equal({note(1, 0, 60, 12, 3, 4)}, file.tracks[1].notes));
 }
 
+// ---- first-in-first-out pairing (MidiReadOptions::overlap = kFirstInFirstOut, as muspy) ---------
+
+MidiReadOptions fifo() {
+  MidiReadOptions options;
+  options.overlap = OverlapPolicy::kFirstInFirstOut;
+  return options;
+}
+
+TEST(MidiNotePairingFifo, OverlappingNotesEachSoundUntilTheirOwnNoteOff) {
+  // on 0, on 100, off 300, off 400: the re-trigger rule gives [0, 100), [100, 300); FIFO gives
+  // [0, 300), [100, 400): the first note-off ends the oldest note.
+  const Bytes bytes = midi_file_bytes(0, 480, {Events()
+                                                   .event(0, {0x90, 60, 80})
+                                                   .event(100, {0x90, 60, 90})
+                                                   .event(200, {0x80, 60, 0})
+                                                   .event(100, {0x80, 60, 0})
+                                                   .end_of_track()
+                                                   .bytes});
+  EXPECT_TRUE(notes_equal({note(0, 0, 60, 80, 0, 300), note(0, 0, 60, 90, 100, 400)},
+                          parse_midi(bytes, "<memory>", fifo()).tracks[0].notes));
+  EXPECT_TRUE(notes_equal({note(0, 0, 60, 80, 0, 100), note(0, 0, 60, 90, 100, 300)}, parse_midi(bytes).tracks[0].notes))
+      << "the default stays the re-trigger rule";
+}
+
+TEST(MidiNotePairingFifo, NoteOffAfterTheNoteOnAtTheSameTickEndsTheOlderNote) {
+  // "on, off" at tick 480 for a repeated pitch: the note-off ends the first note, the second sounds on.
+  const Bytes bytes = midi_file_bytes(0, 480, {Events()
+                                                   .event(0, {0x90, 60, 80})
+                                                   .event(480, {0x90, 60, 90})
+                                                   .event(0, {0x80, 60, 0})
+                                                   .event(480, {0x80, 60, 0})
+                                                   .end_of_track()
+                                                   .bytes});
+  EXPECT_TRUE(notes_equal({note(0, 0, 60, 80, 0, 480), note(0, 0, 60, 90, 480, 960)},
+                          parse_midi(bytes, "<memory>", fifo()).tracks[0].notes));
+}
+
+TEST(MidiNotePairingFifo, ThreeDeepQueueStrayNoteOffsZeroLengthAndEndOfTrack) {
+  const Bytes bytes = midi_file_bytes(0, 480, {Events()
+                                                   .event(0, {0x80, 50, 0})      // nothing sounding: ignored
+                                                   .event(0, {0x90, 60, 10})     // a
+                                                   .event(10, {0x90, 60, 20})    // b
+                                                   .event(10, {0x90, 60, 30})    // c
+                                                   .event(10, {0x90, 60, 0})     // ends a at 30
+                                                   .event(0, {0x90, 61, 40})     // zero length: dropped
+                                                   .event(0, {0x80, 61, 0})
+                                                   .event(10, {0x91, 60, 50})    // other channel: own queue
+                                                   .event(10, {0x80, 60, 0})     // ends b at 50
+                                                   .end_of_track(50)             // c and the channel-1 note end at 100
+                                                   .bytes});
+  EXPECT_TRUE(notes_equal({note(0, 0, 60, 10, 0, 30), note(0, 0, 60, 20, 10, 50), note(0, 0, 60, 30, 20, 100),
+                           note(0, 1, 60, 50, 40, 100)},
+                          parse_midi(bytes, "<memory>", fifo()).tracks[0].notes));
+}
+
+TEST(MidiNotePairingFifo, WrittenFilesReadTheSameUnderBothPolicies) {
+  // The writer cuts same-pitch overlaps, so what it writes has none: both policies agree on it.
+  MidiFile file;
+  file.format = 1;
+  file.ticks_per_quarter = 96;
+  file.tracks = {Track{"", {}}, Track{"PIANO", {note(1, 0, 60, 80, 0, 300), note(1, 0, 60, 90, 100, 400),
+                                                note(1, 0, 62, 70, 96, 192), note(1, 0, 62, 71, 192, 288)}}};
+  file.end_tick = 400;
+  const Bytes bytes = serialize_midi(file);
+  const MidiFile cut = parse_midi(bytes);
+  const MidiFile first_in_first_out = parse_midi(bytes, "<memory>", fifo());
+  EXPECT_TRUE(files_equal(cut, first_in_first_out));
+  EXPECT_TRUE(notes_equal({note(1, 0, 60, 80, 0, 100), note(1, 0, 62, 70, 96, 192), note(1, 0, 60, 90, 100, 400),
+                           note(1, 0, 62, 71, 192, 288)},
+                          first_in_first_out.tracks[1].notes));
+  EXPECT_STREQ(overlap_policy_name(OverlapPolicy::kFirstInFirstOut), "fifo");
+  EXPECT_STREQ(overlap_policy_name(OverlapPolicy::kCutAtRetrigger), "cut-at-retrigger");
+}
+
 // ---- writing and round trips -------------------------------------------------------------------
 
 // Random notes with no overlaps on one (channel, pitch): such notes round-trip exactly.
@@ -870,8 +944,22 @@ TEST(MidiFuzz, CorruptedFilesParseOrThrowStripesError) {
       if (canonical) {
         ASSERT_TRUE(files_equal(file, once)) << source;
       }
+      // First-in-first-out pairing reads the same bytes: the same tracks and end, notes that keep
+      // the invariants, and what it reads also round-trips.
+      const MidiFile queued = parse_midi(bytes, source, fifo());
+      ASSERT_EQ(queued.tracks.size(), file.tracks.size()) << source;
+      ASSERT_EQ(queued.end_tick, file.end_tick) << source;
+      for (const Track& track : queued.tracks) {
+        for (const Note& n : track.notes) {
+          ASSERT_TRUE(n.end_tick > n.start_tick && n.pitch >= 0 && n.pitch < 128 && n.end_tick <= queued.end_tick)
+              << source << " (fifo): " << describe(n);
+        }
+      }
+      const MidiFile queued_once = parse_midi(serialize_midi(queued), source + " (fifo rewritten)", fifo());
+      ASSERT_TRUE(files_equal(queued_once, parse_midi(serialize_midi(queued_once), source, fifo()))) << source;
     } catch (const stripes::Error& error) {
       ++rejected;
+      ASSERT_THROW(parse_midi(bytes, source, fifo()), stripes::Error) << source;
       const std::string message = error.what();
       ASSERT_NE(message.find(source), std::string::npos) << message;
       ASSERT_NE(message.find(": byte "), std::string::npos) << message;
