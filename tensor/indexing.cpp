@@ -8,19 +8,6 @@ namespace stripes {
 
 namespace {
 
-struct AxisView {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-
-AxisView axis_view(const Shape& shape, int64_t axis) {
-  AxisView v;
-  for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
-    if (d < axis) v.outer *= shape[size_t(d)];
-    else if (d == axis) v.n = shape[size_t(d)];
-    else v.inner *= shape[size_t(d)];
-  }
-  return v;
-}
 
 const int64_t* checked_indices(std::string_view op, const Tensor& index, int64_t limit, Tensor& holder) {
   STRIPES_CHECK(index.defined(), "{}: index tensor is undefined", op);

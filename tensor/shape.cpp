@@ -48,6 +48,16 @@ int64_t normalize_axis(std::string_view op, int64_t axis, int64_t ndim) {
   return normalized;
 }
 
+AxisView axis_view(const Shape& shape, int64_t axis) {
+  AxisView v;
+  for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
+    if (d < axis) v.outer *= shape[size_t(d)];
+    else if (d == axis) v.n = shape[size_t(d)];
+    else v.inner *= shape[size_t(d)];
+  }
+  return v;
+}
+
 std::vector<int64_t> normalize_axes(std::string_view op, const std::vector<int64_t>& axes, int64_t ndim) {
   std::vector<int64_t> out;
   if (axes.empty()) {

@@ -25,6 +25,13 @@ Shape broadcast_shapes(std::string_view op, const Shape& a, const Shape& b);
 // Map a possibly negative axis into [0, ndim). Throws naming `op` when out of range.
 int64_t normalize_axis(std::string_view op, int64_t axis, int64_t ndim);
 
+// A shape seen around one axis as [outer, n, inner]: the view every scan and indexing kernel
+// (CPU and CUDA) loops over.
+struct AxisView {
+  int64_t outer = 1, n = 1, inner = 1;
+};
+AxisView axis_view(const Shape& shape, int64_t axis);
+
 // Normalize a list of axes (empty = all axes), sorted, without duplicates.
 std::vector<int64_t> normalize_axes(std::string_view op, const std::vector<int64_t>& axes, int64_t ndim);
 

@@ -6,21 +6,6 @@
 
 namespace stripes::cuda {
 
-namespace {
-struct AxisView {
-  int64_t outer = 1, n = 1, inner = 1;
-};
-AxisView axis_view(const Shape& shape, int64_t axis) {
-  AxisView v;
-  for (int64_t d = 0; d < int64_t(shape.size()); ++d) {
-    if (d < axis) v.outer *= shape[size_t(d)];
-    else if (d == axis) v.n = shape[size_t(d)];
-    else v.inner *= shape[size_t(d)];
-  }
-  return v;
-}
-}  // namespace
-
 // y[o, t, j] = Σ_{s ≤ t} x[o, s, j]  (reverse: s ≥ t); one thread per (o, j) column
 template <typename T>
 __global__ void cumsum_kernel(T* y, const T* x, int64_t outer, int64_t n, int64_t inner, bool reverse) {

@@ -3,6 +3,8 @@
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
 
+#include "tests/support/expect_error.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -14,16 +16,7 @@ using namespace stripes::ag;
 
 namespace {
 
-void expect_message(const std::function<void()>& f, const std::vector<std::string>& fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "expected stripes::Error";
-  } catch (const Error& e) {
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << "message: " << e.what() << "\nmissing: " << fragment;
-    }
-  }
-}
+const auto expect_message = stripes::testing::expect_error_message;
 
 Var leaf(const Shape& shape, uint64_t seed, bool requires_grad = true) {
   Generator g(seed);

@@ -2,6 +2,8 @@
 // Expected values come from plain loops written here, never from the code under test.
 #include "tensor/math.hpp"
 
+#include "tests/support/expect_error.hpp"
+
 #include <gtest/gtest.h>
 #include <omp.h>
 
@@ -20,16 +22,7 @@ Tensor iota(const Shape& shape, DType dtype = DType::Float64, double start = 0.0
   return t;
 }
 
-void expect_message(const std::function<void()>& f, const std::vector<std::string>& fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "expected stripes::Error";
-  } catch (const Error& e) {
-    for (const auto& fragment : fragments) {
-      EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << "message: " << e.what() << "\nmissing: " << fragment;
-    }
-  }
-}
+const auto expect_message = stripes::testing::expect_error_message;
 
 }  // namespace
 
