@@ -47,20 +47,28 @@ TEST(LinearAttention, PrefixSumEqualsReferenceToFloat64Precision) {
   }
 }
 
-TEST(LinearAttention, IsExactlyCausal) {
-  // Perturbing the inputs at step t changes no output before t.
+TEST(LinearAttention, BothImplementationsAreExactlyCausal) {
+  // Perturbing the inputs at step t changes no output before t: prefix sums and masked reference.
   const int64_t steps = 8;
   const Tensor phi_q = positive({1, steps, 4}, 8), phi_k = positive({1, steps, 4}, 9);
   const Tensor v = randn({1, steps, 3}, 10);
-  const Tensor base = linear_attention(ag::Var(phi_q), ag::Var(phi_k), ag::Var(v), true).value();
-  for (int64_t t = 0; t < steps; ++t) {
-    Tensor q2 = phi_q.clone(), k2 = phi_k.clone(), v2 = v.clone();
-    q2.slice(1, t, t + 1).add_(Tensor::ones({1, 1, 4}, DType::Float64));
-    k2.slice(1, t, t + 1).add_(Tensor::ones({1, 1, 4}, DType::Float64));
-    v2.slice(1, t, t + 1).add_(Tensor::ones({1, 1, 3}, DType::Float64));
-    const Tensor moved = linear_attention(ag::Var(q2), ag::Var(k2), ag::Var(v2), true).value();
-    if (t > 0) EXPECT_EQ(max_abs((moved - base).slice(1, 0, t)), 0.0) << "step " << t;
-    EXPECT_GT(max_abs((moved - base).slice(1, t, t + 1)), 1e-6) << "step " << t;
+  for (bool reference : {false, true}) {
+    auto attend = [reference](const Tensor& q, const Tensor& k, const Tensor& values) {
+      return reference ? linear_attention_reference(ag::Var(q), ag::Var(k), ag::Var(values), true).value()
+                       : linear_attention(ag::Var(q), ag::Var(k), ag::Var(values), true).value();
+    };
+    const Tensor base = attend(phi_q, phi_k, v);
+    for (int64_t t = 0; t < steps; ++t) {
+      Tensor q2 = phi_q.clone(), k2 = phi_k.clone(), v2 = v.clone();
+      q2.slice(1, t, t + 1).add_(Tensor::ones({1, 1, 4}, DType::Float64));
+      k2.slice(1, t, t + 1).add_(Tensor::ones({1, 1, 4}, DType::Float64));
+      v2.slice(1, t, t + 1).add_(Tensor::ones({1, 1, 3}, DType::Float64));
+      const Tensor moved = attend(q2, k2, v2);
+      if (t > 0) {
+        EXPECT_EQ(max_abs((moved - base).slice(1, 0, t)), 0.0) << "reference " << reference << " step " << t;
+      }
+      EXPECT_GT(max_abs((moved - base).slice(1, t, t + 1)), 1e-6) << "reference " << reference << " step " << t;
+    }
   }
 }
 
@@ -110,7 +118,9 @@ TEST(FeatureMaps, OrthogonalBlocksAreOrthogonalWithGaussianNorms) {
   const Tensor gram = matmul(w.transpose(0, 1), w);
   for (int64_t i = 0; i < 14; ++i)
     for (int64_t j = 0; j < 14; ++j)
-      if (i != j && i / 6 == j / 6) EXPECT_NEAR(gram.at({i, j}), 0.0, 1e-10);
+      if (i != j && i / 6 == j / 6) {
+        EXPECT_NEAR(gram.at({i, j}), 0.0, 1e-10);
+      }
 }
 
 TEST(FeatureMaps, QueryStabilizerCancelsInAttention) {
