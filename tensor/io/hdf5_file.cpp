@@ -410,6 +410,9 @@ void write_attribute_raw(const std::string& file, hid_t object, const std::strin
   if (present > 0 && H5Adelete(object, name.c_str()) < 0) throw_hdf5_error(file, "replacing attribute", label);
   Handle attribute(H5Acreate2(object, name.c_str(), stored_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (!attribute.valid()) throw_hdf5_error(file, "creating attribute", label);
+  // An empty vector attribute (the shape of a 0-d tensor) has nothing to write; HDF5 refuses a
+  // null buffer even for zero elements.
+  if (H5Sget_simple_extent_npoints(space.get()) == 0) return;
   if (H5Awrite(attribute.get(), memory_type, data) < 0) throw_hdf5_error(file, "writing attribute", label);
 }
 }  // namespace
