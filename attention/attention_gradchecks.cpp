@@ -49,6 +49,18 @@ void register_kernel_cases(ag::GradcheckRegistry& r) {
            {ag::normal({2, 5, 3}), ag::normal({2, 5, 3}), ag::normal({2, 5, 4})},
            [reverse](const std::vector<ag::Var>& v) { return causal_product(v[0], v[1], v[2], reverse); }});
   }
+  // The chunked form with chunks of 2 on T = 5: two full chunks and a partial one.
+  for (bool reverse : {false, true}) {
+    r.add({"causal_product_chunked",
+           reverse ? "reverse, chunk 2, [2, 5, 3] [2, 5, 3] [2, 5, 4]" : "chunk 2, [2, 5, 3] [2, 5, 3] [2, 5, 4]",
+           {ag::normal({2, 5, 3}), ag::normal({2, 5, 3}), ag::normal({2, 5, 4})},
+           [reverse](const std::vector<ag::Var>& v) { return causal_product_chunked(v[0], v[1], v[2], reverse, 2); }});
+  }
+  r.add({"linear_attention", "causal, chunked (chunk 4), φ(q), φ(k) [2, 6, 4] > 0, v [2, 6, 3]",
+         {ag::positive({2, 6, 4}), ag::positive({2, 6, 4}), ag::normal({2, 6, 3})},
+         [](const std::vector<ag::Var>& v) {
+           return linear_attention(v[0], v[1], v[2], true, kLinearAttentionEpsilon, nullptr, CausalAlgorithm::Chunked, 4);
+         }});
   for (bool causal : {true, false}) {
     for (bool reference : {false, true}) {
       r.add({reference ? "linear_attention_reference" : "linear_attention",
@@ -116,6 +128,22 @@ void register_layer_cases(ag::GradcheckRegistry& r) {
       r.add(check);
     }
   }
+  // One layer with the chunked causal product (chunks of 3 on T = 4).
+  AttentionConfig c = small_attention("ropepool", "linear");
+  c.causal_algorithm = "chunked";
+  c.causal_chunk = 3;
+  const PositionalAttention prototype(c, 0);
+  std::vector<ag::InputSpec> inputs = {ag::normal({1, 4, 8})};
+  for (const auto& [name, parameter] : prototype.named_parameters()) inputs.push_back(ag::normal(parameter.shape()));
+  const Tensor positions = fixed_randn({1, 4}, 5);
+  ag::GradcheckCase check{"attention/linear/ropepool", "chunked causal product (chunk 3), x [1, 4, 8], d_model 8, 2 heads, M 8",
+                          inputs, [c, positions](const std::vector<ag::Var>& v) {
+                            PositionalAttention layer(c, 0);
+                            layer.bind_parameters(std::vector<ag::Var>(v.begin() + 1, v.end()));
+                            return layer.forward(v[0], {positions, true});
+                          }};
+  check.tolerance = 1e-5;
+  r.add(check);
 }
 
 }  // namespace

@@ -6,11 +6,7 @@
 
 namespace stripes::attention {
 
-namespace {
-
-struct CausalShapes {
-  int64_t sequences = 1, steps = 0, p = 0, q = 0;
-};
+namespace detail {
 
 CausalShapes check_causal_shapes(const char* op, const Tensor& a, const Tensor& b, const Tensor& c) {
   STRIPES_CHECK(a.dim() >= 2 && a.shape() == b.shape(), "{}: a {} and b {} must have the same shape [..., T, P]", op,
@@ -26,7 +22,10 @@ CausalShapes check_causal_shapes(const char* op, const Tensor& a, const Tensor& 
   return s;
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::CausalShapes;
+using detail::check_causal_shapes;
 
 // S_t = S_{t-1} + b_t c_tᵀ (S: P×Q),  out_t = S_tᵀ a_t      (reverse: t runs from T-1 down to 0)
 Tensor causal_product_forward(const Tensor& a_in, const Tensor& b_in, const Tensor& c_in, bool reverse) {

@@ -9,11 +9,37 @@
 // Its backward is three more causal products with permuted arguments:
 //   ∂L/∂a = causal(g, c, b),   ∂L/∂b = reverse_causal(c, g, a),   ∂L/∂c = reverse_causal(b, a, g)
 // (reverse swaps causal and reverse_causal).
+//
+// Two CPU implementations, tested against each other and against the masked T×T reference:
+//  - prefix (causal_product): the per-token recurrence above, S_t in a P×Q buffer;
+//  - chunked (causal_product_chunked, flash-linear-attention's form): the sequence is cut into
+//    chunks of C steps (C = 64 by default); with A, B, C_ the rows of a, b, c in chunk j and S the
+//    state summed over all earlier chunks,
+//        out_chunk = A S + tril(A Bᵀ) C_          (reverse: the later chunks, triu)
+//        S ← S + Bᵀ C_
+//    i.e. three small dense GEMMs per chunk (Eigen) instead of T rank-1 updates. Only the running
+//    P×Q state exists: the T·P·Q prefix states are never materialized. The backward is the same
+//    permuted products as the prefix form, each accumulated straight into its gradient buffer.
 #pragma once
 
 #include "autograd/ops.hpp"
 
+#include <string_view>
+
 namespace stripes::attention {
+
+enum class CausalAlgorithm { Prefix, Chunked };
+CausalAlgorithm parse_causal_algorithm(std::string_view name);  // "prefix" | "chunked"
+std::string_view causal_algorithm_name(CausalAlgorithm algorithm);
+constexpr int64_t kDefaultCausalChunk = 64;
+
+namespace detail {
+// Checked shapes: `sequences` = product of the leading dims, `steps` = T, p = P, q = Q.
+struct CausalShapes {
+  int64_t sequences = 1, steps = 0, p = 0, q = 0;
+};
+CausalShapes check_causal_shapes(const char* op, const Tensor& a, const Tensor& b, const Tensor& c);
+}  // namespace detail
 
 namespace cuda_kernels {
 Tensor causal_product_forward_cuda(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse);
@@ -28,5 +54,20 @@ Tensor causal_product_reference(const Tensor& a, const Tensor& b, const Tensor& 
 
 // Differentiable causal product.
 ag::Var causal_product(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse = false);
+
+// ---- the chunked form (attention/causal_product_chunked.cpp) -----------------------------------
+// Same contract as causal_product_forward. chunk >= 1; the last chunk may be shorter. CPU kernel;
+// CUDA tensors go to the recurrent CUDA kernel (no chunked CUDA kernel yet).
+Tensor causal_product_chunked_forward(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
+                                      int64_t chunk = kDefaultCausalChunk);
+// out += causal_product(a, b, c, reverse), chunked; out: contiguous [..., T, Q] of c's dtype.
+void causal_product_chunked_accumulate(Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
+                                       int64_t chunk = kDefaultCausalChunk);
+// Differentiable chunked causal product.
+ag::Var causal_product_chunked(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse = false,
+                               int64_t chunk = kDefaultCausalChunk);
+// Either algorithm.
+ag::Var causal_product(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse, CausalAlgorithm algorithm,
+                       int64_t chunk = kDefaultCausalChunk);
 
 }  // namespace stripes::attention

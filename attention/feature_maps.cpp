@@ -49,7 +49,9 @@ Tensor draw_random_projection(int64_t d, int64_t columns, Generator& generator, 
 }
 
 // φ(x) = [exp(u − ‖x'‖²/2 − ½ln M − c), exp(−u − ‖x'‖²/2 − ½ln M − c)],  x' = x d^{-1/4}, u = x'W
-ag::Var favor_features(const ag::Var& x, const Tensor& projection, bool stabilize_query) {
+// The readable composition of primitive ops; favor_features (attention/favor_features.cpp) is the
+// same function as one op, tested against this one.
+ag::Var favor_features_reference(const ag::Var& x, const Tensor& projection, bool stabilize_query) {
   const int64_t d = x.size(-1);
   STRIPES_CHECK(projection.dim() == 2 && projection.size(0) == d,
                 "favor_features: projection {} does not match inputs of dimension {}", projection.description(), d);

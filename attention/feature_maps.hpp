@@ -37,7 +37,12 @@ Tensor draw_random_projection(int64_t d, int64_t columns, Generator& generator, 
 
 // FAVOR+ features. x: [..., d], projection: [d, M/2] -> [..., M].
 // stabilize_query: apply the per-position shift described above (use for queries only).
+// One op with a hand-written backward (attention/favor_features.cpp): on the CPU, per block of
+// rows, u = x W in a small GEMM and the exponentials written straight into φ — no [..., M/2]
+// temporaries. CUDA tensors take favor_features_reference.
 ag::Var favor_features(const ag::Var& x, const Tensor& projection, bool stabilize_query);
+// The same function composed of primitive ops (scale, matmul, sum, max, concat, exp): the spec.
+ag::Var favor_features_reference(const ag::Var& x, const Tensor& projection, bool stabilize_query);
 
 // Trigonometric features. x: [..., d], projection: [d, M/2] -> [..., M].
 ag::Var trig_features(const ag::Var& x, const Tensor& projection);

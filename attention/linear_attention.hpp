@@ -13,6 +13,7 @@
 //    causal) and returns A V / (A 1 + ε) — the readable definition.
 #pragma once
 
+#include "attention/causal_product.hpp"
 #include "autograd/ops.hpp"
 
 #include <string_view>
@@ -23,9 +24,11 @@ constexpr double kLinearAttentionEpsilon = 1e-6;
 
 // phi_q: [..., T, M]  phi_k: [..., S, M]  v: [..., S, Dv]  ->  [..., T, Dv]   (causal needs S = T)
 // With `record_scope` (a module's full name, "" for a root module) the normalizer φ(q_m)ᵀz_m is
-// handed to the recorder as <scope>.normalizer.
+// handed to the recorder as <scope>.normalizer. `algorithm` picks the causal product's
+// implementation (prefix sum or chunked, causal_product.hpp); both compute the same function.
 ag::Var linear_attention(const ag::Var& phi_q, const ag::Var& phi_k, const ag::Var& v, bool causal,
-                         double eps = kLinearAttentionEpsilon, const std::string* record_scope = nullptr);
+                         double eps = kLinearAttentionEpsilon, const std::string* record_scope = nullptr,
+                         CausalAlgorithm algorithm = CausalAlgorithm::Prefix, int64_t chunk = kDefaultCausalChunk);
 ag::Var linear_attention_reference(const ag::Var& phi_q, const ag::Var& phi_k, const ag::Var& v, bool causal,
                                    double eps = kLinearAttentionEpsilon);
 

@@ -13,6 +13,7 @@
 // eval mode the current draw is kept, so evaluation is deterministic.
 #pragma once
 
+#include "attention/causal_product.hpp"
 #include "attention/feature_maps.hpp"
 #include "attention/positional_encoding.hpp"
 #include "nn/attention_slot.hpp"
@@ -37,6 +38,8 @@ struct AttentionConfig {
   std::string redraw = "every-forward"; // every-forward | every-k | fixed
   int64_t redraw_every = 40;
   double eps = 1e-6;
+  std::string causal_algorithm = "chunked"; // causal linear attention: "chunked" (faster on the CPU, docs/performance.md) | "prefix"
+  int64_t causal_chunk = 64;                // chunk size of the chunked form
   DType dtype = DType::Float32;
   uint64_t seed = 0;
   PositionalEncodingConfig pe;          // heads, head_dim, model_dim, dtype and seed are filled in
@@ -56,15 +59,25 @@ class PositionalAttention : public nn::AttentionLayer {
   // φ of encoded queries (query = true) or keys, with the current projection.
   ag::Var features(const ag::Var& encoded, bool query) const;
   void redraw_features();
+  // The generator of the random-feature draws: part of a training run's state (a trainer saves it
+  // in checkpoints so that a resumed run draws the same features).
+  std::shared_ptr<Generator> feature_generator() const { return feature_generator_; }
+  // Training forwards taken so far (the redraw policy counts them). A resumed run sets it to the
+  // checkpoint's step count, so that with the restored generator the next training forward draws
+  // what the uninterrupted run drew (exact for every-forward and fixed; every-k resumes exactly at
+  // multiples of k, where the draw it keeps is not in the checkpoint otherwise).
+  int64_t training_forwards() const { return training_forwards_; }
+  void set_training_forwards(int64_t count) { training_forwards_ = count; }
 
  private:
   AttentionConfig config_;
   int64_t head_dim_;
   FeatureMapKind feature_map_;
   FeatureRedraw redraw_;
+  CausalAlgorithm causal_algorithm_;
   std::shared_ptr<nn::Linear> q_proj_, k_proj_, v_proj_, out_proj_;
   std::shared_ptr<PositionalEncoding> pe_;
-  Generator feature_generator_;
+  std::shared_ptr<Generator> feature_generator_;
   Tensor projection_;
   int64_t training_forwards_ = 0;
 };

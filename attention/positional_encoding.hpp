@@ -70,6 +70,10 @@ class PositionalEncoding : public nn::Module {
   virtual bool uses_score_bias() const { return false; }
   virtual ag::Var score_bias(const ag::Var& q, const Tensor& positions);
 
+  // The generator of the PE's random draws (SPE's noise), or null for deterministic PEs: part of a
+  // training run's state, saved in checkpoints so that a resumed run draws the same noise.
+  virtual std::shared_ptr<Generator> noise_generator() const { return nullptr; }
+
   // Positions as [B or 1, T, L] in `dtype`, checked against the configured position_dim;
   // undefined positions become the time index.
   Tensor normalized_positions(const Tensor& positions, int64_t steps, DType dtype, int64_t position_dim) const;

@@ -1,5 +1,7 @@
 #include "autograd/variable.hpp"
 
+#include "tensor/profile.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <unordered_set>
@@ -88,6 +90,7 @@ void Var::backward(const Tensor& grad_output, bool retain_graph) const {
   for (Node* node : nodes) {
     if (node->grad_output.defined()) {
       BackwardContext context(*node);
+      profile::Scope scope(node->profile_label);
       node->backward(context);
       if (auto output = node->output.lock(); output && output->retains_grad) {
         if (!output->grad.defined()) output->grad = Tensor::zeros(node->output_shape, node->output_dtype, node->output_device);
@@ -148,6 +151,7 @@ Var make_result(std::string op, Tensor value, const std::vector<Var>& inputs,
   node->op = std::move(op);
   node->sequence = g_tape_position.fetch_add(1);
   node->backward = std::move(backward);
+  if (profile::enabled()) node->profile_label = profile::backward_label(profile::current_label());
   node->output_shape = value.shape();
   node->output_dtype = value.dtype();
   node->output_device = value.device();

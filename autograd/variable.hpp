@@ -113,6 +113,7 @@ class Node {
   Device output_device = Device::CPU;
   std::weak_ptr<VariableData> output;   // for retain_grad and names
   bool released = false;                // backward ran without retain_graph
+  const char* profile_label = nullptr;  // "<component> (backward)" when profiling was on (tensor/profile.hpp)
 };
 
 // Handed to a Node's backward: the gradient of its output, and the gradient buffers of its inputs

@@ -3,6 +3,7 @@
 #include "autograd/ops.hpp"
 #include "nn/module_gradcheck.hpp"
 #include "nn/softmax_attention.hpp"
+#include "tensor/profile.hpp"
 
 namespace stripes::nn {
 
@@ -131,17 +132,50 @@ ag::Var TransformerEncoderLayer::forward(const ag::Var& x, const AttentionInputs
   if (x.dim() != 3 || x.size(2) != d_model_) {
     fail(fmt::format("input {} must be [B, T, {}]", x.value().description(), d_model_));
   }
+  // Profile labels (tensor/profile.hpp): the attention labels its own parts, the feed-forward is
+  // "ffn", layer norms, residual sums and dropout are "norm, residual, dropout".
+  constexpr const char* kGlue = "norm, residual, dropout";
   ag::Var h;
   ag::Var y;
   if (pre_norm_) {
-    h = x + dropout1_->forward(attn_->forward(norm1_->forward(x), inputs));
+    ag::Var normed;
+    {
+      profile::Scope scope(kGlue);
+      normed = norm1_->forward(x);
+    }
+    const ag::Var attended = attn_->forward(normed, inputs);
+    {
+      profile::Scope scope(kGlue);
+      h = x + dropout1_->forward(attended);
+      normed = norm2_->forward(h);
+    }
     record("attn_residual", h, "add", "x + dropout(attn(norm1(x))) [B, T, D]");
-    y = h + dropout2_->forward(ff_->forward(norm2_->forward(h)));
+    ag::Var fed;
+    {
+      profile::Scope scope("ffn");
+      fed = ff_->forward(normed);
+    }
+    {
+      profile::Scope scope(kGlue);
+      y = h + dropout2_->forward(fed);
+    }
     record("out", y, "add", "h + dropout(ff(norm2(h))) [B, T, D]");
   } else {
-    h = norm1_->forward(x + dropout1_->forward(attn_->forward(x, inputs)));
+    const ag::Var attended = attn_->forward(x, inputs);
+    {
+      profile::Scope scope(kGlue);
+      h = norm1_->forward(x + dropout1_->forward(attended));
+    }
     record("attn_residual", h, "layer_norm", "norm1(x + dropout(attn(x))) [B, T, D]");
-    y = norm2_->forward(h + dropout2_->forward(ff_->forward(h)));
+    ag::Var fed;
+    {
+      profile::Scope scope("ffn");
+      fed = ff_->forward(h);
+    }
+    {
+      profile::Scope scope(kGlue);
+      y = norm2_->forward(h + dropout2_->forward(fed));
+    }
     record("out", y, "layer_norm", "norm2(h + dropout(ff(h))) [B, T, D]");
   }
   return y;
@@ -197,7 +231,12 @@ ag::Var TransformerEncoder::forward(const ag::Var& x, const AttentionInputs& inp
   if (x.dim() != 3 || x.size(2) != width) {
     fail(fmt::format("input {} must be [B, T, {}]", x.value().description(), width));
   }
-  return encode(input_proj_ ? input_proj_->forward(x) : x, inputs);
+  ag::Var hidden = x;
+  if (input_proj_) {
+    profile::Scope scope("in/out projections");
+    hidden = input_proj_->forward(x);
+  }
+  return encode(hidden, inputs);
 }
 
 ag::Var TransformerEncoder::forward_tokens(const Tensor& tokens, const AttentionInputs& inputs) {
@@ -221,7 +260,11 @@ ag::Var TransformerEncoder::encode(ag::Var hidden, const AttentionInputs& inputs
   for (auto& layer : layers_) hidden = layer->forward(hidden, inputs);
   if (final_norm_) hidden = final_norm_->forward(hidden);
   if (!output_proj_) return hidden;
-  ag::Var y = output_proj_->forward(hidden);
+  ag::Var y;
+  {
+    profile::Scope scope("in/out projections");
+    y = output_proj_->forward(hidden);
+  }
   record("output", y, "linear", "output projection (logits) [B, T, output_dim]");
   return y;
 }

@@ -79,7 +79,7 @@ namespace {
 class ConvSpeEncoding : public PositionalEncoding {
  public:
   explicit ConvSpeEncoding(const PositionalEncodingConfig& config)
-      : config_(config), noise_generator_(config.seed ^ 0xC0417ull) {
+      : config_(config), noise_generator_(std::make_shared<Generator>(config.seed ^ 0xC0417ull)) {
     const int64_t channels = config.heads * config.head_dim, taps = config.conv_kernel;
     Generator init(config.seed);
     const double scale = 1.0 / std::sqrt(double(taps) / 2.0);  // U(0,1)/√(K/2) as in the SPE code
@@ -93,6 +93,7 @@ class ConvSpeEncoding : public PositionalEncoding {
     return {.positive_definite = false, .lag_only = true, .stochastic = true, .uses_positions = true};
   }
   int64_t feature_dim() const override { return config_.realizations; }
+  std::shared_ptr<Generator> noise_generator() const override { return noise_generator_; }
   std::string describe() const override {
     return fmt::format("spe-conv(heads {}, D {}, kernel {}, R {}{})", config_.heads, config_.head_dim,
                        config_.conv_kernel, config_.realizations, gate_.defined() ? ", gated" : "");
@@ -100,7 +101,7 @@ class ConvSpeEncoding : public PositionalEncoding {
 
   Encoded encode(const ag::Var& q, const ag::Var& k, const Tensor&) override {
     const int64_t h = config_.heads, d = config_.head_dim, r = config_.realizations, steps = q.size(-2);
-    const Tensor noise = Tensor::randn({h * d, steps + config_.conv_kernel - 1, r}, noise_generator_, q.dtype());
+    const Tensor noise = Tensor::randn({h * d, steps + config_.conv_kernel - 1, r}, *noise_generator_, q.dtype());
     record("noise", noise, "randn", "white noise ε [H·D, T + K − 1, R]");
     const double scale = 1.0 / std::pow(double(r * d), 0.25);
     auto codes = [&](const ag::Var& filter) {  // [H, T, D, R]
@@ -110,7 +111,7 @@ class ConvSpeEncoding : public PositionalEncoding {
     ag::Var query_codes = codes(query_filter_), key_codes = codes(key_filter_);
     if (gate_.defined()) {
       const ag::Var g = ag::sigmoid(gate_);  // [H, D]
-      const Tensor gate_noise = Tensor::randn({h, 1, d, r}, noise_generator_, q.dtype()) * scale;
+      const Tensor gate_noise = Tensor::randn({h, 1, d, r}, *noise_generator_, q.dtype()) * scale;
       const ag::Var keep = ag::reshape(ag::sqrt(1.0 - g + 1e-12), {h, 1, d, 1});
       const ag::Var mix = ag::reshape(ag::sqrt(g + 1e-12), {h, 1, d, 1}) * ag::Var(gate_noise);
       query_codes = query_codes * keep + mix;
@@ -128,7 +129,7 @@ class ConvSpeEncoding : public PositionalEncoding {
 
  private:
   PositionalEncodingConfig config_;
-  Generator noise_generator_;
+  std::shared_ptr<Generator> noise_generator_;
   ag::Var query_filter_, key_filter_, gate_;
 };
 

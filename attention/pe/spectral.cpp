@@ -32,7 +32,7 @@ class SpectralEncoding : public PositionalEncoding {
   enum class Kind { SineSPE, FStripeRFF, FStripeSFF };
 
   SpectralEncoding(const PositionalEncodingConfig& config, Kind kind)
-      : config_(config), kind_(kind), noise_generator_(config.seed ^ 0x5BE5EEDull) {
+      : config_(config), kind_(kind), noise_generator_(std::make_shared<Generator>(config.seed ^ 0x5BE5EEDull)) {
     const int64_t h = config.heads, d = config.head_dim, k = config.num_sines;
     const int64_t l = kind == Kind::SineSPE ? 1 : config.position_dim;
     Generator init(config.seed);
@@ -55,6 +55,7 @@ class SpectralEncoding : public PositionalEncoding {
     return {.positive_definite = true, .lag_only = true, .stochastic = kind_ != Kind::FStripeRFF, .uses_positions = true};
   }
   int64_t feature_dim() const override { return kind_ == Kind::FStripeRFF ? 2 * config_.num_sines : config_.realizations; }
+  std::shared_ptr<Generator> noise_generator() const override { return noise_generator_; }
   std::string describe() const override {
     return fmt::format("{}(heads {}, D {}, K {}, {}{})", kind_ == Kind::FStripeSFF ? "fstripe:sff" : pe_name(),
                        config_.heads, config_.head_dim, config_.num_sines,
@@ -83,7 +84,7 @@ class SpectralEncoding : public PositionalEncoding {
     }
     // Noise Z [H, D·2K, R] (rows ordered (d, k, cos|sin)), redrawn at every forward.
     const int64_t r = config_.realizations;
-    const Tensor z = Tensor::randn({config_.heads, d * 2 * sines, r}, noise_generator_, q.dtype());
+    const Tensor z = Tensor::randn({config_.heads, d * 2 * sines, r}, *noise_generator_, q.dtype());
     record("noise", z, "randn", "SPE noise Z [H, D·2K, R]");
     // weights[(d,k,c), r] = λ_dk Z_(dkc),r / √(2K) / (R·D)^{1/4}, times √(1 − g_d) when gated
     ag::Var lambda2 = ag::reshape(ag::concat({ag::unsqueeze(gains, -1), ag::unsqueeze(gains, -1)}, -1),
@@ -102,7 +103,7 @@ class SpectralEncoding : public PositionalEncoding {
     }
     Tensor gate_noise;
     if (gate_.defined()) {
-      gate_noise = Tensor::randn({config_.heads, d, r}, noise_generator_, q.dtype()) * (1.0 / std::pow(double(d * r), 0.25));
+      gate_noise = Tensor::randn({config_.heads, d, r}, *noise_generator_, q.dtype()) * (1.0 / std::pow(double(d * r), 0.25));
       record("gate_noise", gate_noise, "randn", "gated filter noise [H, D, R]");
     }
     Encoded out{pooled_noisy(q, query_phase, weights, gate_root, gate_noise, sines),
@@ -154,7 +155,7 @@ class SpectralEncoding : public PositionalEncoding {
 
   PositionalEncodingConfig config_;
   Kind kind_;
-  Generator noise_generator_;
+  std::shared_ptr<Generator> noise_generator_;
   ag::Var frequencies_, phases_, gains_, gate_;
 };
 

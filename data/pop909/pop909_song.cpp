@@ -9,11 +9,13 @@
 #include <limits>
 
 #include "data/midi/midi_file.hpp"
+#include "data/quantize.hpp"
 #include "tensor/error.hpp"
 
 namespace stripes::data {
 
 const char* const kTrackNames[kTrackCount] = {"MELODY", "BRIDGE", "PIANO"};
+static_assert(kTicksPerQuarter == kGridTicksPerQuarter, "the POP909 songs live on the grid of data/quantize.hpp");
 
 std::string describe_options(const Pop909Options& options) {
   return fmt::format("bar_grid={} onsets_of_vanished_notes={} midi_overlap={}",
@@ -22,13 +24,6 @@ std::string describe_options(const Pop909Options& options) {
 }
 
 namespace {
-
-// Convention 1: muspy's adjust_resolution computes round(time * (16 / tpq)) in double precision
-// with Python's round(), which rounds ties to even; std::nearbyint does the same in the default
-// floating-point rounding mode.
-int64_t to_song_resolution(int64_t midi_tick, double scale) {
-  return static_cast<int64_t>(std::nearbyint(static_cast<double>(midi_tick) * scale));
-}
 
 std::string lowercase_trimmed(const std::string& text) {
   size_t begin = 0;
@@ -89,7 +84,6 @@ Pop909Song load_pop909_song(const SongInputs& inputs, const ChordDatabase& chord
   const midi::MidiFile file = midi::read_midi(inputs.midi_path, read_options);
   STRIPES_CHECK(file.ticks_per_quarter > 0, "{}: ticks per quarter note is {}", inputs.midi_path,
                 file.ticks_per_quarter);
-  const double scale = static_cast<double>(kTicksPerQuarter) / static_cast<double>(file.ticks_per_quarter);
 
   std::vector<SongNote> notes;
   int64_t first_sounding_tick = std::numeric_limits<int64_t>::max();
@@ -97,12 +91,13 @@ Pop909Song load_pop909_song(const SongInputs& inputs, const ChordDatabase& chord
   for (int track = 0; track < kTrackCount; ++track) {
     const midi::Track& midi_track = find_named_track(file, kTrackNames[track], inputs.midi_path);
     int64_t track_first_sounding = std::numeric_limits<int64_t>::max();
-    for (const midi::Note& note : midi_track.notes) {
+    // Convention 1: round(t · 16 / tpq), ties to even, start and end separately (data/quantize.hpp).
+    for (const GridNote& note : quantize_notes(midi_track.notes, file.ticks_per_quarter, kTicksPerQuarter)) {
       SongNote quantized;
       quantized.track = track;
       quantized.pitch = note.pitch;
-      quantized.start = to_song_resolution(note.start_tick, scale);
-      quantized.end = to_song_resolution(note.end_tick, scale);
+      quantized.start = note.start;
+      quantized.end = note.end;
       if (quantized.end > quantized.start) track_first_sounding = std::min(track_first_sounding, quantized.start);
       roll_length = std::max(roll_length, quantized.end + 1);
       notes.push_back(quantized);

@@ -3,7 +3,9 @@
 // SSMD, GS, NDD next to the paper's Table II/III row for the run's PE and context (method.md §4.8).
 // Writes RUN_DIR/metrics.json.
 //
-//   stripes eval RUN_DIR [--T N] [--max-windows N] [--max-val-windows N] [--data DIR] [-q]
+//   stripes eval RUN_DIR [--T N] [--max-windows N] [--max-val-windows N] [--tracks piano|all]
+//                [--ssmd stripe-code-halved|paper|stripe-code] [--ndd per-sixteenth|pooled|stripe-code]
+//                [--data DIR] [-q]
 #include "experiments/cli/command_registry.hpp"
 #include "experiments/harmonization/paper_results.hpp"
 #include "experiments/harmonization/training.hpp"
@@ -24,13 +26,17 @@ struct EvalCliOptions {
   int64_t max_val_windows = -1;
   int batch_size = 8;
   bool quiet = false;
+  std::string scored_tracks, ssmd_variant, ndd_normalization;
 };
 
 void run_eval(const EvalCliOptions& cli) {
-  // Check the run directory before loading the data.
-  const harmonization::HarmonizationConfig config = harmonization::read_run_config(cli.run_dir);
-  const harmonization::HarmonizationData data = harmonization::load_harmonization_data(cli.data, !cli.quiet);
   harmonization::EvalOptions options;
+  options.scored_tracks = cli.scored_tracks;
+  options.ssmd_variant = cli.ssmd_variant;
+  options.ndd_normalization = cli.ndd_normalization;
+  // Check the run directory and the options before loading the data.
+  const harmonization::HarmonizationConfig config = options.scoring_config(harmonization::read_run_config(cli.run_dir));
+  const harmonization::HarmonizationData data = harmonization::load_harmonization_data(cli.data, !cli.quiet);
   options.sequence_length = cli.sequence_length;
   options.max_windows = cli.max_windows;
   options.max_val_windows = cli.max_val_windows;
@@ -40,6 +46,7 @@ void run_eval(const EvalCliOptions& cli) {
 
   fmt::print("run {}: pe {}, context {}, preset {}, seed {}\n", cli.run_dir, config.pe, config.context, config.preset,
              config.seed);
+  fmt::print("scored: {} track(s), SSMD {}, NDD {}\n", config.scored_tracks, config.ssmd_variant, config.ndd_normalization);
   fmt::print("test: {} windows of T = {}; binarization {}{}; {:.1f} s\n", result.windows, result.sequence_length,
              result.binarization.label(), result.grid_searched ? " (grid search on validation)" : "", result.seconds);
   const std::array<double, 4> ours = {result.scores.chroma_similarity, result.scores.self_similarity_matrix_distance,
@@ -70,6 +77,9 @@ static void add_eval_command(CLI::App& app) {
   cmd->add_option("--max-val-windows", options->max_val_windows, "Validation windows for the binarization grid (0: all)");
   cmd->add_option("--batch", options->batch_size, "Windows per forward")->capture_default_str();
   cmd->add_option("--data", options->data, "POP909 data root (default: STRIPES_DATA, else ../shared/data)");
+  cmd->add_option("--tracks", options->scored_tracks, "Scored tracks: piano or all (default: the run's, piano)");
+  cmd->add_option("--ssmd", options->ssmd_variant, "SSMD vectors: stripe-code-halved, paper or stripe-code (default: the run's)");
+  cmd->add_option("--ndd", options->ndd_normalization, "NDD normalization: per-sixteenth, pooled or stripe-code (default: the run's)");
   cmd->add_flag("-q,--quiet", options->quiet, "No progress output");
   cmd->callback([options] { run_eval(*options); });
 }

@@ -1,7 +1,8 @@
 // `stripes train`: train the melody-harmonization model (experiments/harmonization/) on POP909.
 //
 //   stripes train --pe ropepool --context bin [--seed 0] [--preset small|paper] [--run-dir runs/NAME]
-//                 [--steps N] [--epochs N] [--lr X] [--attention linear|softmax] [--data DIR] [-q]
+//                 [--steps N] [--epochs N] [--lr X] [--attention linear|softmax] [--data DIR]
+//                 [--resume | --overwrite] [-q]
 //
 // Writes RUN_DIR/config.json, train_log.csv, checkpoint.h5, train_summary.json
 // (default RUN_DIR: runs/<preset>-<pe>-<context>-s<seed>). Evaluate with `stripes eval RUN_DIR`.
@@ -32,6 +33,8 @@ struct TrainOptions {
   std::optional<int64_t> steps, epochs, max_train_windows, checkpoint_every;
   std::optional<double> learning_rate;
   bool quiet = false;
+  bool resume = false;
+  bool overwrite = false;
 };
 
 std::string lower(std::string text) {
@@ -71,8 +74,11 @@ void run_train(const TrainOptions& cli) {
   harmonization::TrainRunOptions options;
   options.run_dir = run_dir;
   options.progress = !cli.quiet;
+  options.resume = cli.resume;
+  options.overwrite = cli.overwrite;
   const harmonization::TrainResult result = harmonization::train_harmonization(config, data, options);
   fmt::print("{} training windows, {} steps per epoch\n", result.train_windows, result.steps_per_epoch);
+  if (result.resumed_from > 0) fmt::print("resumed from step {}\n", result.resumed_from);
   if (!result.losses.empty()) fmt::print("\n{}", nn::ascii_plot(result.losses, 60, 12));
   fmt::print("first loss {:.4f}, final loss {:.4f} (mean of the last {} steps)\n",
              result.losses.empty() ? 0.0 : result.losses.front(), result.final_loss,
@@ -100,6 +106,8 @@ static void add_train_command(CLI::App& app) {
   cmd->add_option("--max-train-windows", options->max_train_windows, "Evenly spaced subset of training windows (0: all)");
   cmd->add_option("--checkpoint-every", options->checkpoint_every, "Save a checkpoint every N steps (0: at the end)");
   cmd->add_option("--data", options->data, "POP909 data root (default: STRIPES_DATA, else ../shared/data)");
+  auto* resume = cmd->add_flag("--resume", options->resume, "Continue the run in --run-dir from its checkpoint (same configuration)");
+  cmd->add_flag("--overwrite", options->overwrite, "Start over when --run-dir already holds a run")->excludes(resume);
   cmd->add_flag("-q,--quiet", options->quiet, "No progress bar");
   cmd->callback([options] { run_train(*options); });
 }

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 
 namespace stripes::harmonization {
 
@@ -34,6 +36,52 @@ std::vector<midi::Note> pianoroll_notes(const Tensor& rows, int64_t tick_offset,
     return a.start_tick != b.start_tick ? a.start_tick < b.start_tick : a.pitch < b.pitch;
   });
   return notes;
+}
+
+RunBinarization read_run_binarization(const std::string& run_dir) {
+  RunBinarization result;
+  result.source = "default";
+  const std::filesystem::path path = std::filesystem::path(run_dir) / "metrics.json";
+  if (!std::filesystem::exists(path)) return result;
+  std::ifstream in(path);
+  STRIPES_CHECK(in.good(), "cannot read {}", path.string());
+  nlohmann::json metrics;
+  try {
+    metrics = nlohmann::json::parse(in);
+  } catch (const std::exception& error) {
+    throw Error(fmt::format("{}: not valid JSON: {}", path.string(), error.what()));
+  }
+  // The newer layout first (per setting: in-domain, else length generalization), then the older
+  // top-level one.
+  const nlohmann::json* block = nullptr;
+  std::string field;
+  for (const char* setting : {"in_domain", "length_generalization"}) {
+    if (block == nullptr && metrics.contains(setting) && metrics[setting].is_object() &&
+        metrics[setting].contains("binarization")) {
+      block = &metrics[setting]["binarization"];
+      field = fmt::format("{}.binarization", setting);
+    }
+  }
+  if (block == nullptr && metrics.contains("binarization")) {
+    block = &metrics["binarization"];
+    field = "binarization";
+  }
+  if (block == nullptr) return result;
+  STRIPES_CHECK(block->is_object(), "{}: {}: expected an object with threshold and max_merged_gap", path.string(), field);
+  if (block->contains("threshold")) {
+    const nlohmann::json& threshold = (*block)["threshold"];
+    STRIPES_CHECK(threshold.is_number() && threshold.get<double>() > 0 && threshold.get<double>() <= 1,
+                  "{}: {}.threshold: expected a number in (0, 1], found {}", path.string(), field, threshold.dump());
+    result.config.threshold = threshold.get<double>();
+  }
+  if (block->contains("max_merged_gap")) {
+    const nlohmann::json& gap = (*block)["max_merged_gap"];
+    STRIPES_CHECK(gap.is_number_integer() && gap.get<int64_t>() >= 0,
+                  "{}: {}.max_merged_gap: expected an integer >= 0, found {}", path.string(), field, gap.dump());
+    result.config.max_merged_gap = gap.get<int64_t>();
+  }
+  result.source = fmt::format("{} ({})", path.string(), field);
+  return result;
 }
 
 HarmonizeResult harmonize_window(HarmonizationModel& model, const HarmonizationData& data,

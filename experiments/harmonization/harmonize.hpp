@@ -8,6 +8,7 @@
 //   MELODY (model), BRIDGE (model)   the predicted melody and bridge, at ticks 1..T
 //   PIANO (original)          the song's piano, at ticks 1..T
 // Each maximal run of active ticks of a pitch row is one note (velocity 80).
+// Any MIDI file with a melody, without annotations: harmonize_midi.hpp.
 #pragma once
 
 #include "data/midi/midi_file.hpp"
@@ -21,6 +22,18 @@ namespace stripes::harmonization {
 // Notes of a binary pianoroll [T, 128] (uint8 or float 0/1): each run of active ticks of a pitch
 // row is one note, shifted by `tick_offset`.
 std::vector<midi::Note> pianoroll_notes(const Tensor& rows, int64_t tick_offset, int velocity = 80);
+
+// The binarization a run directory asks for: RUN_DIR/metrics.json's
+// in_domain.binarization.{threshold, max_merged_gap} (what `stripes eval` picks on validation
+// windows), else length_generalization.binarization (a run evaluated only on longer windows),
+// else the older top-level binarization.{threshold, max_merged_gap}, else threshold 0.5 without
+// merging. A metrics.json that is not JSON, or whose fields are not numbers in range, throws
+// naming the file and the field.
+struct RunBinarization {
+  metrics::BinarizationConfig config;
+  std::string source;  // "RUN_DIR/metrics.json (in_domain.binarization)", ..., or "default"
+};
+RunBinarization read_run_binarization(const std::string& run_dir);
 
 struct HarmonizeOptions {
   int song_id = -1;                 // -1: the first test song with a window

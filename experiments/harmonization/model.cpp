@@ -3,6 +3,7 @@
 #include "attention/positional_attention.hpp"
 #include "autograd/ops.hpp"
 #include "tensor/error.hpp"
+#include "tensor/profile.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -68,6 +69,8 @@ void HarmonizationConfig::validate() const {
   STRIPES_CHECK(pe != "ape" || position_dim() == 1,
                 "config: pe 'ape' needs a scalar context (TIME, REP or KEY), got {} (width {})", context,
                 position_dim());
+  STRIPES_CHECK(causal_algorithm == "prefix" || causal_algorithm == "chunked",
+                "config: unknown causal_algorithm '{}'; valid: prefix, chunked", causal_algorithm);
   STRIPES_CHECK(features > 0 && features % 2 == 0, "config: features (M) must be even and > 0, got {}", features);
   STRIPES_CHECK(d_model > 0 && heads > 0 && d_model % heads == 0,
                 "config: d_model ({}) must be a positive multiple of heads ({})", d_model, heads);
@@ -91,6 +94,35 @@ void HarmonizationConfig::validate() const {
   STRIPES_CHECK(checkpoint_every >= 0, "config: checkpoint_every must be >= 0, got {}", checkpoint_every);
   STRIPES_CHECK(eval_sequence_length >= 2, "config: eval_sequence_length must be >= 2, got {}", eval_sequence_length);
   STRIPES_CHECK(max_eval_windows >= 0 && max_val_windows >= 0, "config: max_eval_windows / max_val_windows must be >= 0");
+  scoring();  // throws naming the field
+}
+
+metrics::ScoringOptions HarmonizationConfig::scoring() const {
+  metrics::ScoringOptions options;
+  if (scored_tracks == "piano") {
+    options.scored_tracks = {metrics::kPianoTrack};
+  } else {
+    STRIPES_CHECK(scored_tracks == "all", "config: unknown scored_tracks '{}'; valid: piano, all", scored_tracks);
+  }
+  if (ssmd_variant == "stripe-code-halved") {
+    options.ssmd_variant = metrics::SsmdVariant::kStripeCodeHalved;
+  } else if (ssmd_variant == "paper") {
+    options.ssmd_variant = metrics::SsmdVariant::kPaper;
+  } else {
+    STRIPES_CHECK(ssmd_variant == "stripe-code", "config: unknown ssmd_variant '{}'; valid: stripe-code-halved, paper, stripe-code",
+                  ssmd_variant);
+    options.ssmd_variant = metrics::SsmdVariant::kStripeCode;
+  }
+  if (ndd_normalization == "per-sixteenth") {
+    options.ndd_normalization = metrics::NddNormalization::kPerSixteenth;
+  } else if (ndd_normalization == "pooled") {
+    options.ndd_normalization = metrics::NddNormalization::kPooled;
+  } else {
+    STRIPES_CHECK(ndd_normalization == "stripe-code",
+                  "config: unknown ndd_normalization '{}'; valid: per-sixteenth, pooled, stripe-code", ndd_normalization);
+    options.ndd_normalization = metrics::NddNormalization::kStripeCode;
+  }
+  return options;
 }
 
 #define STRIPES_HARMONIZATION_FIELDS(X)                                                                         \
@@ -98,7 +130,7 @@ void HarmonizationConfig::validate() const {
   X(dropout) X(pre_norm) X(sequence_length) X(batch_size) X(max_train_windows) X(epochs) X(steps)              \
   X(learning_rate) X(warmup_steps) X(decay_gamma) X(clip_grad_norm) X(curriculum_start)                        \
   X(curriculum_ramp_steps) X(curriculum_multiple) X(seed) X(checkpoint_every) X(eval_sequence_length)           \
-  X(max_eval_windows) X(max_val_windows) X(grid_search)
+  X(max_eval_windows) X(max_val_windows) X(grid_search) X(causal_algorithm) X(scored_tracks) X(ssmd_variant) X(ndd_normalization)
 
 void to_json(nlohmann::json& json, const HarmonizationConfig& config) {
   json = nlohmann::json::object();
@@ -146,6 +178,7 @@ HarmonizationModel::HarmonizationModel(const HarmonizationConfig& config) : conf
   attention.heads = config_.heads;
   attention.feature_map = config_.feature_map;
   attention.features = config_.features;
+  attention.causal_algorithm = config_.causal_algorithm;
   attention.seed = config_.seed + 3000017;
   attention.pe.name = config_.pe;
   attention.pe.position_dim = config_.position_dim();
@@ -160,8 +193,13 @@ ag::Var HarmonizationModel::forward(const Tensor& input, const Tensor& positions
   STRIPES_CHECK(positions.dim() >= 2 && positions.size(0) == input.size(0) && positions.size(1) == input.size(1),
                 "HarmonizationModel: positions {} do not match input {}", shape_str(positions.shape()),
                 shape_str(input.shape()));
-  ag::Var hidden = input_proj_->forward(ag::Var(input));
+  ag::Var hidden;
+  {
+    profile::Scope scope("in/out projections");
+    hidden = input_proj_->forward(ag::Var(input));
+  }
   if (config_.pe == "ape") {
+    profile::Scope scope("pe");
     const Tensor embedding = attention::sinusoidal_position_embedding(positions, config_.d_model);
     hidden = ag::add(hidden, ag::Var(embedding));
   }
@@ -171,8 +209,31 @@ ag::Var HarmonizationModel::forward(const Tensor& input, const Tensor& positions
   return encoder_->forward(hidden, inputs);
 }
 
+nn::NamedGenerators HarmonizationModel::run_generators() {
+  nn::NamedGenerators generators = {{"dropout", dropout_generator_}};
+  for (int64_t i = 0; i < encoder_->num_layers(); ++i) {
+    auto* attention = dynamic_cast<attention::PositionalAttention*>(&encoder_->layer(i).attention());
+    if (attention == nullptr) continue;
+    generators.emplace_back(fmt::format("layers.{}.attn.features", i), attention->feature_generator());
+    if (auto noise = attention->positional_encoding().noise_generator()) {
+      generators.emplace_back(fmt::format("layers.{}.attn.pe.noise", i), noise);
+    }
+  }
+  return generators;
+}
+
+void HarmonizationModel::resume_at_step(int64_t steps) {
+  for (int64_t i = 0; i < encoder_->num_layers(); ++i) {
+    if (auto* attention = dynamic_cast<attention::PositionalAttention*>(&encoder_->layer(i).attention())) {
+      attention->set_training_forwards(steps);
+    }
+  }
+}
+
 ag::Var HarmonizationModel::loss(const Tensor& input, const Tensor& target, const Tensor& positions) {
-  return ag::binary_cross_entropy_with_logits(forward(input, positions), target);
+  const ag::Var logits = forward(input, positions);
+  profile::Scope scope("loss");
+  return ag::binary_cross_entropy_with_logits(logits, target);
 }
 
 std::string HarmonizationModel::describe() const {

@@ -23,6 +23,8 @@
 #include "autograd/variable.hpp"
 #include "data/contexts.hpp"
 #include "data/dataset.hpp"
+#include "experiments/metrics/pianoroll_metrics.hpp"
+#include "nn/checkpoint.hpp"
 #include "nn/linear.hpp"
 #include "nn/module.hpp"
 #include "nn/transformer.hpp"
@@ -43,6 +45,7 @@ struct HarmonizationConfig {
   std::string attention = "linear";     // linear | softmax
   std::string feature_map = "favor";    // favor | trig | elu
   int64_t features = 128;               // M
+  std::string causal_algorithm = "chunked"; // causal product of linear attention: chunked (faster) | prefix
   int64_t d_model = 512;
   int64_t heads = 4;
   int64_t layers = 2;
@@ -70,11 +73,21 @@ struct HarmonizationConfig {
   int64_t max_eval_windows = 0;         // 0: every test window
   int64_t max_val_windows = 64;         // validation windows for the binarization grid search (0: all)
   bool grid_search = true;              // false: threshold 0.5
+  // What the metrics score (method.md §6 item 7 leaves it open; docs/metrics.md "Which tracks are
+  // scored"): "piano" (the accompaniment the model generates; default) or "all" (the three tracks).
+  std::string scored_tracks = "piano";
+  // SSMD vectors: "stripe-code-halved" (default: the StrIPE code's chroma counts per 2 ticks at the
+  // paper's ×50 — on the piano track the only reading whose silent-prediction value matches the
+  // paper's near-silent models), "paper" (chroma onsets per half-measure) or "stripe-code" (×100).
+  std::string ssmd_variant = "stripe-code-halved";
+  // NDD: "per-sixteenth" (default), "pooled" or "stripe-code" (un-normalized).
+  std::string ndd_normalization = "per-sixteenth";
 
   // Throws stripes::Error naming the field (unknown PE / context: lists the valid names).
   void validate() const;
   data::ContextType context_type() const;
   int64_t position_dim() const;  // 1, 12 (BIN) or 3 (MCP)
+  metrics::ScoringOptions scoring() const;  // from scored_tracks, ssmd_variant, ndd_normalization
 };
 
 // "paper" or "small"; throws listing them otherwise.
@@ -98,6 +111,12 @@ class HarmonizationModel : public nn::Module {
   std::string describe() const override;
   // The generator of dropout masks (part of the run's state in checkpoints).
   std::shared_ptr<Generator> dropout_generator() const { return dropout_generator_; }
+  // Every generator a training step draws from — dropout, each layer's random features, the PEs'
+  // noise (SPE) — named for checkpoints, so that a resumed run continues bit-identically.
+  nn::NamedGenerators run_generators();
+  // After loading a checkpoint of `steps` training steps: the attention layers' training-forward
+  // counts, which their feature-redraw policy reads (one training forward per step).
+  void resume_at_step(int64_t steps);
 
  private:
   HarmonizationConfig config_;

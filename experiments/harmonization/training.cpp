@@ -13,14 +13,17 @@
 
 #include <fmt/format.h>
 #include <fmt/os.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <sstream>
 
 namespace stripes::harmonization {
 
@@ -111,6 +114,22 @@ TrainResult train_harmonization(const HarmonizationConfig& config, const Harmoni
   auto model = std::make_shared<HarmonizationModel>(config);
   nlohmann::json config_json;
   to_json(config_json, config);
+  const fs::path checkpoint_path = run_dir / kCheckpointFile;
+  const bool resuming = fs::exists(checkpoint_path) && options.resume;
+  STRIPES_CHECK(!fs::exists(checkpoint_path) || options.resume || options.overwrite,
+                "train: {} already holds a run ({}); resume it (--resume) or start over (--overwrite)",
+                run_dir.string(), checkpoint_path.string());
+  if (resuming) {
+    const nlohmann::json stored = nn::read_checkpoint_config(checkpoint_path.string());
+    STRIPES_CHECK(stored.contains("harmonization"), "{}: not a harmonization checkpoint", checkpoint_path.string());
+    std::vector<std::string> differing;
+    for (const auto& [key, value] : config_json.items()) {
+      if (key == "checkpoint_every") continue;  // how often to save is not part of the run
+      if (!stored["harmonization"].contains(key) || stored["harmonization"][key] != value) differing.push_back(key);
+    }
+    STRIPES_CHECK(differing.empty(), "train --resume: {} was trained with another configuration (differs in: {})",
+                  checkpoint_path.string(), fmt::join(differing, ", "));
+  }
   write_json(run_dir / kConfigFile, config_json);
 
   nn::Adam optimizer(model->named_parameters(), nn::AdamOptions{.learning_rate = config.learning_rate});
@@ -130,7 +149,37 @@ TrainResult train_harmonization(const HarmonizationConfig& config, const Harmoni
   trainer_options.progress_label = fmt::format("train {} {}", config.pe, config.context);
   trainer_options.guard_dump_path = (run_dir / "nonfinite.h5").string();
   nn::Trainer trainer(*model, optimizer, trainer_options);
-  trainer.add_generator("dropout", model->dropout_generator());
+  for (const auto& [name, generator] : model->run_generators()) trainer.add_generator(name, generator);
+
+  TrainResult result;
+  result.train_windows = windows;
+  result.steps_per_epoch = steps_per_epoch;
+  result.checkpoint_path = checkpoint_path.string();
+  double tokens = 0, previous_seconds = 0;
+  // The log rows of the steps already taken (resume): kept, and their losses count in the result.
+  std::vector<std::string> kept_rows;
+  if (resuming) {
+    trainer.load_checkpoint(checkpoint_path.string());
+    result.resumed_from = trainer.step();
+    model->resume_at_step(result.resumed_from);
+    std::ifstream old_log(run_dir / "train_log.csv");
+    std::string row;
+    std::getline(old_log, row);  // header
+    while (std::getline(old_log, row)) {
+      // step,epoch,learning_rate,sequence_length,loss,grad_norm,seconds
+      std::vector<std::string> fields;
+      std::stringstream stream(row);
+      for (std::string field; std::getline(stream, field, ',');) fields.push_back(field);
+      if (fields.size() != 7 || std::stoll(fields[0]) >= result.resumed_from) continue;
+      kept_rows.push_back(row);
+      result.losses.push_back(std::stod(fields[4]));
+      tokens += double(batch_size) * std::stod(fields[3]);
+      previous_seconds = std::stod(fields[6]);
+    }
+    STRIPES_CHECK(int64_t(kept_rows.size()) == result.resumed_from,
+                  "train --resume: {} holds {} steps but train_log.csv has {} rows of them", checkpoint_path.string(),
+                  result.resumed_from, kept_rows.size());
+  }
 
   // The batch of a step: a pure function of (seed, step).
   int64_t cached_epoch = -1;
@@ -153,15 +202,12 @@ TrainResult train_harmonization(const HarmonizationConfig& config, const Harmoni
   std::FILE* log = std::fopen((run_dir / "train_log.csv").c_str(), "w");
   STRIPES_CHECK(log != nullptr, "train: cannot write {}", (run_dir / "train_log.csv").string());
   std::fprintf(log, "step,epoch,learning_rate,sequence_length,loss,grad_norm,seconds\n");
+  for (const std::string& row : kept_rows) std::fprintf(log, "%s\n", row.c_str());
+  std::fflush(log);
 
   model->train();
-  TrainResult result;
-  result.train_windows = windows;
-  result.steps_per_epoch = steps_per_epoch;
-  result.checkpoint_path = (run_dir / kCheckpointFile).string();
   const nlohmann::json checkpoint_config = {{"harmonization", config_json}};
   const auto start = std::chrono::steady_clock::now();
-  double tokens = 0;
   try {
     const int64_t chunk = config.checkpoint_every > 0 ? config.checkpoint_every : steps;
     while (trainer.step() < steps) {
@@ -170,10 +216,10 @@ TrainResult train_harmonization(const HarmonizationConfig& config, const Harmoni
         const int64_t step = done - 1;
         const int64_t length = curriculum.at(step);
         tokens += double(batch_size * length);
-        std::fprintf(log, "%lld,%lld,%.6g,%lld,%.6f,%.6g,%.3f\n", (long long)step,
+        std::fprintf(log, "%lld,%lld,%.6g,%lld,%.17g,%.6g,%.3f\n", (long long)step,
                      (long long)(step / steps_per_epoch), trainer_options.schedule.at(step, step / steps_per_epoch),
-                     (long long)length, loss, trainer.last_grad_norm(), seconds_since(start));
-        std::fflush(log);
+                     (long long)length, loss, trainer.last_grad_norm(), previous_seconds + seconds_since(start));
+        std::fflush(log);  // %.17g: the loss reads back exactly (resume keeps the logged losses)
         result.losses.push_back(loss);
         if (options.on_step) options.on_step(done, loss);
       });
@@ -185,7 +231,7 @@ TrainResult train_harmonization(const HarmonizationConfig& config, const Harmoni
   }
   std::fclose(log);
   result.steps = trainer.step();
-  result.seconds = seconds_since(start);
+  result.seconds = previous_seconds + seconds_since(start);
   const size_t tail = std::min<size_t>(20, result.losses.size());
   result.final_loss = tail == 0 ? NAN
                                 : std::accumulate(result.losses.end() - long(tail), result.losses.end(), 0.0) / double(tail);
@@ -256,44 +302,77 @@ std::string EvalResult::setting(const HarmonizationConfig& config) const {
   return sequence_length > config.sequence_length ? "length_generalization" : "in_domain";
 }
 
-nlohmann::json EvalResult::to_json(const HarmonizationConfig& config) const {
-  const auto scores_json = [](const metrics::MetricScores& s) {
-    return nlohmann::json{{"CS", s.chroma_similarity},
-                          {"SSMD", s.self_similarity_matrix_distance},
-                          {"GS", s.grooving_similarity},
-                          {"NDD", s.note_density_distance}};
-  };
-  nlohmann::json json = {{"pe", config.pe},
-                         {"context", config.context},
-                         {"preset", config.preset},
-                         {"seed", config.seed},
-                         {"split", "test"},
-                         {"sequence_length", sequence_length},
+namespace {
+
+nlohmann::json scores_json(const metrics::MetricScores& s) {
+  return nlohmann::json{{"CS", s.chroma_similarity},
+                        {"SSMD", s.self_similarity_matrix_distance},
+                        {"GS", s.grooving_similarity},
+                        {"NDD", s.note_density_distance}};
+}
+
+nlohmann::json paper_scores_json(const std::array<double, 4>& p) {
+  return nlohmann::json{{"CS", p[0]}, {"SSMD", p[1]}, {"GS", p[2]}, {"NDD", p[3]}};
+}
+
+}  // namespace
+
+nlohmann::json EvalResult::to_json() const {
+  nlohmann::json json = {{"sequence_length", sequence_length},
                          {"windows", windows},
-                         {"setting", setting(config)},
-                         {setting(config), scores_json(scores)},
+                         {"split", "test"},
+                         {"seconds", seconds},
+                         {"scores", scores_json(scores)},
                          {"binarization",
                           {{"label", binarization.label()},
                            {"threshold", binarization.threshold},
                            {"max_merged_gap", binarization.max_merged_gap},
                            {"grid_searched", grid_searched},
-                           {"validation_windows", validation_windows}}},
-                         {"seconds", seconds}};
+                           {"validation_windows", validation_windows}}}};
   if (grid_searched) json["binarization"]["validation_scores"] = scores_json(validation_scores);
+  return json;
+}
+
+nlohmann::json updated_metrics_json(const nlohmann::json& existing, const HarmonizationConfig& config,
+                                    const EvalResult& result) {
+  nlohmann::json json = nlohmann::json::object();
+  // Keep the other setting's entry of the same run (scored the same way); anything else is rebuilt.
+  const nlohmann::json scoring = {{"tracks", config.scored_tracks},
+                                  {"ssmd_variant", config.ssmd_variant},
+                                  {"ndd_normalization", config.ndd_normalization}};
+  if (existing.is_object() && existing.value("scoring", nlohmann::json()) == scoring) {
+    for (const char* setting : {"in_domain", "length_generalization"}) {
+      if (existing.contains(setting)) json[setting] = existing[setting];
+    }
+  }
+  json["pe"] = config.pe;
+  json["context"] = config.context;
+  json["preset"] = config.preset;
+  json["seed"] = config.seed;
+  json["attention"] = config.attention;
+  json["scoring"] = scoring;
+  json[result.setting(config)] = result.to_json();
   if (const auto row = find_paper_result(config.context, config.pe)) {
-    const bool in_domain = setting(config) == "in_domain";
-    const auto& p = in_domain ? row->in_domain : row->length_generalization;
     json["paper"] = {{"label", row->label},
-                     {"source", fmt::format("method.md §4.8 Tables II-III, {} ({}), mean over 5 seeds",
-                                            in_domain ? "in-domain" : "length generalization",
-                                            in_domain ? "16 bars" : "64 bars")},
-                     {setting(config), {{"CS", p[0]}, {"SSMD", p[1]}, {"GS", p[2]}, {"NDD", p[3]}}}};
+                     {"source", "method.md §4.8 Tables II-III, mean over 5 seeds; ID: 16 bars, LG: 64 bars"},
+                     {"in_domain", paper_scores_json(row->in_domain)},
+                     {"length_generalization", paper_scores_json(row->length_generalization)}};
   }
   return json;
 }
 
+HarmonizationConfig EvalOptions::scoring_config(const HarmonizationConfig& config) const {
+  HarmonizationConfig scored = config;
+  if (!scored_tracks.empty()) scored.scored_tracks = scored_tracks;
+  if (!ssmd_variant.empty()) scored.ssmd_variant = ssmd_variant;
+  if (!ndd_normalization.empty()) scored.ndd_normalization = ndd_normalization;
+  scored.scoring();  // throws naming the field
+  return scored;
+}
+
 EvalResult evaluate_harmonization(HarmonizationModel& model, const HarmonizationData& data, const EvalOptions& options) {
-  const HarmonizationConfig& config = model.config();
+  const HarmonizationConfig config = options.scoring_config(model.config());
+  const metrics::ScoringOptions scoring = config.scoring();
   const auto start = std::chrono::steady_clock::now();
   EvalResult result;
   result.sequence_length = options.sequence_length > 0 ? options.sequence_length : config.eval_sequence_length;
@@ -308,7 +387,8 @@ EvalResult evaluate_harmonization(HarmonizationModel& model, const Harmonization
     if (options.progress) fmt::print(stderr, "eval: predicting {} validation windows for the binarization grid\n", indices.size());
     std::vector<Tensor> logits, targets;
     predict_windows(model, validation, indices, options.batch_size, logits, targets);
-    const metrics::GridSearchResult search = metrics::search_binarization(logits, targets);
+    const metrics::GridSearchResult search =
+        metrics::search_binarization(logits, targets, {}, metrics::SelectionCriterion::kMeanRank, scoring);
     result.binarization = search.best().config;
     result.validation_scores = search.best().scores;
     result.grid_searched = true;
@@ -332,7 +412,8 @@ EvalResult evaluate_harmonization(HarmonizationModel& model, const Harmonization
     std::vector<Tensor> logits, targets;
     predict_windows(model, test, part, options.batch_size, logits, targets);
     for (size_t i = 0; i < logits.size(); ++i) {
-      scores.push_back(metrics::score_piece(targets[i], metrics::binarize_logits(logits[i], result.binarization)));
+      scores.push_back(
+          metrics::score_piece(targets[i], metrics::binarize_logits(logits[i], result.binarization), scoring));
     }
   }
   result.scores = metrics::mean_scores(scores);
@@ -344,7 +425,13 @@ EvalResult evaluate_harmonization(HarmonizationModel& model, const Harmonization
 EvalResult evaluate_run(const std::string& run_dir, const HarmonizationData& data, const EvalOptions& options) {
   const std::shared_ptr<HarmonizationModel> model = load_run_model(run_dir);
   const EvalResult result = evaluate_harmonization(*model, data, options);
-  write_json(fs::path(run_dir) / "metrics.json", result.to_json(model->config()));
+  const fs::path path = fs::path(run_dir) / "metrics.json";
+  nlohmann::json existing;
+  if (fs::exists(path)) {
+    std::ifstream in(path);
+    existing = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);  // unreadable: rewritten
+  }
+  write_json(path, updated_metrics_json(existing, options.scoring_config(model->config()), result));
   return result;
 }
 

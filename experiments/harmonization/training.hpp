@@ -9,6 +9,10 @@
 // so replays (NaN guard) and resumes see the same batch. Dropout masks come from the model's
 // dropout generator (saved in checkpoints).
 //
+// Resuming (TrainRunOptions::resume) restores parameters, Adam state, step and every generator of
+// the run (HarmonizationModel::run_generators), keeps train_log.csv's rows of the steps already
+// taken, and continues: the losses are bit-identical to an uninterrupted run.
+//
 // Run directory (created): config.json (the HarmonizationConfig), train_log.csv
 // (step,epoch,learning_rate,sequence_length,loss,grad_norm,seconds), checkpoint.h5 (nn checkpoint
 // whose config attribute is {"harmonization": config}), train_summary.json (steps, seconds,
@@ -54,6 +58,11 @@ data::WindowDataset make_dataset(const HarmonizationConfig& config, const Harmon
 
 struct TrainRunOptions {
   std::string run_dir;        // required: created if missing
+  // A run directory that already holds a checkpoint: resume = true continues from it (its config
+  // must equal `config`; a finished run returns at once), overwrite = true starts over; neither is
+  // an error naming the directory.
+  bool resume = false;
+  bool overwrite = false;
   bool progress = true;       // progress bar on stderr
   std::function<void(int64_t, double)> on_step;  // after each step (steps done, loss)
 };
@@ -66,6 +75,7 @@ struct TrainResult {
   double seconds = 0;
   double final_loss = 0;         // mean of the last min(20, steps) losses
   double tokens_per_second = 0;  // ticks (B·L summed over steps) per second
+  int64_t resumed_from = 0;      // steps already in the checkpoint when the run started (resume)
   std::string checkpoint_path;
 };
 
@@ -92,6 +102,10 @@ struct EvalOptions {
   int64_t max_val_windows = -1;  // -1: config.max_val_windows
   int batch_size = 8;
   bool progress = true;          // one line per phase on stderr
+  // Scoring overrides ("" = the run's config): see HarmonizationConfig::scored_tracks etc.
+  std::string scored_tracks, ssmd_variant, ndd_normalization;
+  // The run's config with the scoring overrides applied (validated).
+  HarmonizationConfig scoring_config(const HarmonizationConfig& config) const;
 };
 
 struct EvalResult {
@@ -105,13 +119,21 @@ struct EvalResult {
   double seconds = 0;
   // "in_domain" (test windows no longer than the training windows) or "length_generalization".
   std::string setting(const HarmonizationConfig& config) const;
-  nlohmann::json to_json(const HarmonizationConfig& config) const;  // what metrics.json holds
+  // The object metrics.json holds under the setting's key:
+  // {sequence_length, windows, split, seconds, scores{CS,SSMD,GS,NDD}, binarization{...}}.
+  nlohmann::json to_json() const;
 };
+
+// metrics.json of a run after `result`: `existing` (the file's content, or null) with the run's
+// fields (pe, context, preset, seed, attention, scoring), result.setting(config) replaced and the
+// paper's row for (context, pe) when it has one. The other setting's entry is kept.
+nlohmann::json updated_metrics_json(const nlohmann::json& existing, const HarmonizationConfig& config,
+                                    const EvalResult& result);
 
 EvalResult evaluate_harmonization(HarmonizationModel& model, const HarmonizationData& data,
                                   const EvalOptions& options = {});
 
-// load_run_model + evaluate_harmonization + RUN_DIR/metrics.json.
+// load_run_model + evaluate_harmonization + RUN_DIR/metrics.json (updated, see above).
 EvalResult evaluate_run(const std::string& run_dir, const HarmonizationData& data, const EvalOptions& options = {});
 
 }  // namespace stripes::harmonization

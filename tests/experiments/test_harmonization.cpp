@@ -221,7 +221,9 @@ HarmonizationData handful_of_songs(const std::string& root, int per_split) {
 class TemporaryRunDirectory {
  public:
   TemporaryRunDirectory() {
-    path_ = fs::temp_directory_path() / ("stripes-test-harmonization-" + std::to_string(getpid()));
+    static int count = 0;
+    path_ = fs::temp_directory_path() /
+            ("stripes-test-harmonization-" + std::to_string(getpid()) + "-" + std::to_string(count++));
     fs::remove_all(path_);
   }
   ~TemporaryRunDirectory() {
@@ -281,11 +283,23 @@ TEST(HarmonizationTraining, TinyRunLowersTheLossAndEvalWritesMetrics) {
   std::ifstream in(fs::path(run.path()) / "metrics.json");
   const nlohmann::json metrics = nlohmann::json::parse(in);
   for (const char* metric : {"CS", "SSMD", "GS", "NDD"}) {
-    ASSERT_TRUE(metrics["in_domain"].contains(metric)) << metric;
-    EXPECT_TRUE(std::isfinite(metrics["in_domain"][metric].get<double>())) << metric;
+    ASSERT_TRUE(metrics["in_domain"]["scores"].contains(metric)) << metric;
+    EXPECT_TRUE(std::isfinite(metrics["in_domain"]["scores"][metric].get<double>())) << metric;
   }
   EXPECT_EQ(metrics["paper"]["label"], "RoPEPool");
-  EXPECT_EQ(metrics["setting"], "in_domain");
+  EXPECT_EQ(metrics["scoring"]["tracks"], "piano");
+  EXPECT_EQ(metrics["in_domain"]["sequence_length"], 64);
+  EXPECT_FALSE(metrics.contains("length_generalization"));
+
+  // A longer test window is length generalization; it joins the in-domain entry in metrics.json.
+  eval.sequence_length = 128;
+  eval.max_windows = 2;
+  evaluate_run(run.path(), data, eval);
+  std::ifstream in_again(fs::path(run.path()) / "metrics.json");
+  const nlohmann::json both = nlohmann::json::parse(in_again);
+  EXPECT_EQ(both["in_domain"], metrics["in_domain"]);
+  EXPECT_EQ(both["length_generalization"]["sequence_length"], 128);
+  EXPECT_EQ(both["length_generalization"]["windows"], 2);
 
   // Harmonize one test window and write it as MIDI.
   const std::shared_ptr<HarmonizationModel> model = load_run_model(run.path());
@@ -301,6 +315,52 @@ TEST(HarmonizationTraining, TinyRunLowersTheLossAndEvalWritesMetrics) {
   const midi::MidiFile back = midi::read_midi(midi_path);
   EXPECT_EQ(back.ticks_per_quarter, 16);
   EXPECT_EQ(back.note_count(), harmonized.midi.note_count());
+}
+
+TEST(HarmonizationTraining, ResumedRunIsBitIdenticalToAnUninterruptedOne) {
+  SKIP_WITHOUT_DATA(root);
+  const HarmonizationData data = handful_of_songs(root, 1);
+  // spe-sine draws noise and random features every step: both generators must be restored.
+  for (const std::string pe : {"ropepool", "spe-sine"}) {
+    HarmonizationConfig config = tiny_config(pe, pe == "spe-sine" ? "TIME" : "BIN");
+    config.sequence_length = 32;
+    config.batch_size = 2;
+    config.max_train_windows = 8;
+    config.steps = 12;
+    config.dropout = 0.1;
+    config.checkpoint_every = 5;
+    config.curriculum_ramp_steps = 8;
+
+    TemporaryRunDirectory whole, interrupted;
+    TrainRunOptions options;
+    options.progress = false;
+    options.run_dir = whole.path();
+    const TrainResult reference = train_harmonization(config, data, options);
+
+    // Interrupted after step 7: the checkpoint holds 5 steps, the log 7 rows.
+    options.run_dir = interrupted.path();
+    options.on_step = [](int64_t done, double) {
+      if (done == 7) throw std::runtime_error("interrupted");
+    };
+    EXPECT_THROW(train_harmonization(config, data, options), std::runtime_error);
+    options.on_step = nullptr;
+    EXPECT_NE(error_of([&] { train_harmonization(config, data, options); }).find("--resume"), std::string::npos);
+
+    options.resume = true;
+    const TrainResult resumed = train_harmonization(config, data, options);
+    EXPECT_EQ(resumed.resumed_from, 5) << pe;
+    ASSERT_EQ(resumed.losses.size(), reference.losses.size()) << pe;
+    for (size_t i = 0; i < reference.losses.size(); ++i) EXPECT_EQ(resumed.losses[i], reference.losses[i]) << pe << " step " << i;
+    std::ifstream log(fs::path(interrupted.path()) / "train_log.csv");
+    int lines = 0;
+    for (std::string line; std::getline(log, line);) ++lines;
+    EXPECT_EQ(lines, 13) << pe;
+
+    // A finished run resumes to nothing; another configuration is refused, naming the field.
+    EXPECT_EQ(train_harmonization(config, data, options).resumed_from, 12);
+    config.learning_rate *= 2;
+    EXPECT_NE(error_of([&] { train_harmonization(config, data, options); }).find("learning_rate"), std::string::npos);
+  }
 }
 
 TEST(HarmonizationMidi, PianorollRunsBecomeNotes) {

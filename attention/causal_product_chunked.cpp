@@ -1,0 +1,166 @@
+// The chunked causal product (CPU): the same function as causal_product_forward, computed chunk by
+// chunk with dense GEMMs (flash-linear-attention's form; see causal_product.hpp).
+//
+//   a, b: [..., T, P]   c: [..., T, Q]   out: [..., T, Q]      chunk size C, chunks j = 0 .. ⌈T/C⌉−1
+//   A = a[jC : jC+L], B = b[...], Cj = c[...]   (L ≤ C rows)
+//   causal:   out[jC : jC+L] = A S_j + tril(A Bᵀ) Cj,   S_j = Σ_{i<j} B_iᵀ C_i       (P×Q)
+//   reverse:  out[jC : jC+L] = A S_j + triu(A Bᵀ) Cj,   S_j = Σ_{i>j} B_iᵀ C_i
+// tril / triu keep the diagonal (n = t is included in both directions).
+//
+// Work per sequence: ⌈T/C⌉ · (2·L·P·Q [A S] + 2·L·L·P [A Bᵀ] + L·L·Q [triangular × Cj] + 2·L·P·Q [S update])
+// ≈ T·(4PQ + 2CP + CQ) flops, against 4·T·P·Q for the per-token prefix sum: more arithmetic, but in
+// GEMMs that run near the machine's matmul rate instead of T rank-1 updates.
+// Memory: one P×Q state and one C×C block per thread.
+#include "attention/causal_product.hpp"
+
+#include "tensor/eigen.hpp"
+#include "tensor/elementwise.hpp"
+#include "tensor/parallel.hpp"
+
+#include <algorithm>
+
+namespace stripes::attention {
+
+CausalAlgorithm parse_causal_algorithm(std::string_view name) {
+  if (name == "prefix") return CausalAlgorithm::Prefix;
+  if (name == "chunked") return CausalAlgorithm::Chunked;
+  throw_error("unknown causal algorithm '{}' (expected prefix or chunked)", name);
+}
+
+std::string_view causal_algorithm_name(CausalAlgorithm algorithm) {
+  return algorithm == CausalAlgorithm::Prefix ? "prefix" : "chunked";
+}
+
+namespace {
+
+template <typename T>
+using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using ConstRows = Eigen::Map<const RowMatrix<T>>;
+template <typename T>
+using Rows = Eigen::Map<RowMatrix<T>>;
+
+// One sequence: out (+)= chunked causal product of a [T, P], b [T, P], c [T, Q] (all row-major).
+// state [P, Q] and block [C, C] are the caller's scratch.
+template <typename T>
+void chunked_sequence(T* out, const T* a, const T* b, const T* c, int64_t steps, int64_t p, int64_t q, int64_t chunk,
+                      bool reverse, bool accumulate, RowMatrix<T>& state, RowMatrix<T>& block) {
+  state.setZero();
+  const int64_t chunks = (steps + chunk - 1) / chunk;
+  for (int64_t i = 0; i < chunks; ++i) {
+    const int64_t j = reverse ? chunks - 1 - i : i;
+    const int64_t start = j * chunk, rows = std::min(chunk, steps - start);
+    const ConstRows<T> A(a + start * p, rows, p), B(b + start * p, rows, p), C(c + start * q, rows, q);
+    Rows<T> O(out + start * q, rows, q);
+    auto W = block.topLeftCorner(rows, rows);
+    W.noalias() = A * B.transpose();                                              // W_tn = a_t · b_n
+    if (i == 0) {
+      if (!accumulate) O.setZero();                                               // S = 0: no inter-chunk term
+    } else if (accumulate) {
+      O.noalias() += A * state;                                                   // Σ_{earlier chunks} (a_t·b_n) c_n
+    } else {
+      O.noalias() = A * state;
+    }
+    if (reverse) {
+      O.noalias() += W.template triangularView<Eigen::Upper>() * C;              // Σ_{n ≥ t in chunk}
+    } else {
+      O.noalias() += W.template triangularView<Eigen::Lower>() * C;              // Σ_{n ≤ t in chunk}
+    }
+    if (i + 1 < chunks) state.noalias() += B.transpose() * C;                   // S ← S + Bᵀ C
+  }
+}
+
+// out (+)= product over every sequence, sequences spread over the threads (Eigen serial inside).
+void chunked_all(Tensor& out, const Tensor& a_in, const Tensor& b_in, const Tensor& c_in, bool reverse, int64_t chunk,
+                 bool accumulate) {
+  const detail::CausalShapes s = detail::check_causal_shapes("causal_product_chunked", a_in, b_in, c_in);
+  STRIPES_CHECK(chunk >= 1, "causal_product_chunked: chunk size must be >= 1, got {}", chunk);
+  if (a_in.device() == Device::CUDA) {
+    // No chunked CUDA kernel yet: the recurrent one of attention/cuda/causal_product.cu.
+    const Tensor product = causal_product_forward(a_in, b_in, c_in, reverse);
+    if (accumulate) out.add_(product);
+    else out.copy_(product);
+    return;
+  }
+  require_cpu("causal_product_chunked", a_in);
+  require_cpu("causal_product_chunked", b_in);
+  require_cpu("causal_product_chunked", c_in);
+  STRIPES_CHECK(out.is_contiguous() && out.shape() == c_in.shape() && out.dtype() == c_in.dtype(),
+                "causal_product_chunked: output {} must be contiguous with the shape and dtype of c {}",
+                out.description(), c_in.description());
+  const Tensor a = a_in.contiguous(), b = b_in.contiguous(), c = c_in.contiguous();
+  if (s.steps == 0 || s.q == 0) return;
+  const int64_t chunk_rows = std::min(chunk, s.steps);
+  // ≈ flops per sequence: T·(4PQ + 2CP + CQ)
+  const int64_t work = s.steps * (4 * s.p * s.q + 2 * chunk_rows * s.p + chunk_rows * s.q);
+  dispatch_floating(a.dtype(), "causal_product_chunked", [&]<typename T>() {
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    const T* pc = c.data<T>();
+    T* po = out.mutable_data<T>();
+    parallel_for(s.sequences, grain_for(work), [&](int64_t begin, int64_t end) {
+      RowMatrix<T> state(s.p, s.q), block(chunk_rows, chunk_rows);
+      for (int64_t seq = begin; seq < end; ++seq) {
+        chunked_sequence<T>(po + seq * s.steps * s.q, pa + seq * s.steps * s.p, pb + seq * s.steps * s.p,
+                            pc + seq * s.steps * s.q, s.steps, s.p, s.q, chunk_rows, reverse, accumulate, state, block);
+      }
+    });
+  });
+}
+
+}  // namespace
+
+Tensor causal_product_chunked_forward(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse, int64_t chunk) {
+  Tensor out = Tensor::empty(c.shape(), c.dtype(), c.device());
+  chunked_all(out, a, b, c, reverse, chunk, false);
+  return out;
+}
+
+void causal_product_chunked_accumulate(Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
+                                       int64_t chunk) {
+  chunked_all(out, a, b, c, reverse, chunk, true);
+}
+
+namespace {
+// grad += causal_product(a, b, c, reverse): straight into the buffer when it is contiguous.
+void accumulate_product(Tensor& grad, const Tensor& a, const Tensor& b, const Tensor& c, bool reverse, int64_t chunk) {
+  if (grad.is_contiguous()) {
+    causal_product_chunked_accumulate(grad, a, b, c, reverse, chunk);
+  } else {
+    grad.add_(causal_product_chunked_forward(a, b, c, reverse, chunk));
+  }
+}
+}  // namespace
+
+// ∂L/∂a = causal(g, c, b),  ∂L/∂b = reverse_causal(c, g, a),  ∂L/∂c = reverse_causal(b, a, g)
+static void causal_product_chunked_backward(Tensor& grad_a, Tensor& grad_b, Tensor& grad_c, const Tensor& grad_out,
+                                            const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
+                                            int64_t chunk) {
+  const Tensor g = grad_out.contiguous();
+  // grad_a_t = Σ_{n≤t} (g_t · c_n) b_n
+  if (grad_a.defined()) accumulate_product(grad_a, g, c, b, reverse, chunk);
+  // grad_b_n = Σ_{t≥n} (c_n · g_t) a_t
+  if (grad_b.defined()) accumulate_product(grad_b, c, g, a, !reverse, chunk);
+  // grad_c_n = Σ_{t≥n} (b_n · a_t) g_t
+  if (grad_c.defined()) accumulate_product(grad_c, b, a, g, !reverse, chunk);
+}
+
+ag::Var causal_product_chunked(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse, int64_t chunk) {
+  ag::SavedTensor saved_a(a.value(), "causal_product_chunked", "a"), saved_b(b.value(), "causal_product_chunked", "b"),
+      saved_c(c.value(), "causal_product_chunked", "c");
+  return ag::make_result("causal_product_chunked",
+                         causal_product_chunked_forward(a.value(), b.value(), c.value(), reverse, chunk), {a, b, c},
+                         [saved_a, saved_b, saved_c, reverse, chunk](ag::BackwardContext& ctx) {
+                           causal_product_chunked_backward(ctx.grad_input(0), ctx.grad_input(1), ctx.grad_input(2),
+                                                           ctx.grad_output(), saved_a.get(), saved_b.get(),
+                                                           saved_c.get(), reverse, chunk);
+                         });
+}
+
+ag::Var causal_product(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse, CausalAlgorithm algorithm,
+                       int64_t chunk) {
+  return algorithm == CausalAlgorithm::Chunked ? causal_product_chunked(a, b, c, reverse, chunk)
+                                              : causal_product(a, b, c, reverse);
+}
+
+}  // namespace stripes::attention

@@ -1,0 +1,58 @@
+// What a benchmark measures the machine with, so that every figure can be printed beside the
+// machine's own capability (its "floor"):
+//   matmul rate     float32 (or float64) GEMM n×n×n through tensor/matmul (Eigen), all threads, FLOP/s
+//   copy bandwidth  memcpy of 256 MiB over all threads, read + write bytes per second
+// and the timing helper they all use.
+#pragma once
+
+#include "tensor/dtype.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace stripes::bench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Runs `body` once (warm-up: page faults, thread start), then until at least `min_seconds` have
+// passed and at least `min_runs` times; returns the best time in seconds.
+template <typename Body>
+double best_time(Body&& body, double min_seconds = 0.5, int min_runs = 3) {
+  body();
+  double best = 1e30, total = 0;
+  int runs = 0;
+  while (runs < min_runs || total < min_seconds) {
+    const auto start = Clock::now();
+    body();
+    const double t = seconds_since(start);
+    best = std::min(best, t);
+    total += t;
+    ++runs;
+  }
+  return best;
+}
+
+// Copy bandwidth (read + write bytes per second) on 256 MiB, all threads.
+double measure_copy_bandwidth();
+// Device copy bandwidth (read + write) on 1 GiB (CUDA builds with a device).
+double measure_device_copy_bandwidth();
+// GEMM rate (FLOP/s, 2n³ per product) of matmul on n×n operands, all threads, best of a few runs.
+double measure_matmul_rate(int64_t n = 1024, DType dtype = DType::Float32);
+
+struct MachineInfo {
+  int threads = 0;
+  double matmul_flops = 0;      // FLOP/s
+  double copy_bytes = 0;        // bytes/s (read + write)
+  double load_average = -1;     // 1-minute load average when the benchmark started (/proc/loadavg)
+  std::string cpu;              // model name from /proc/cpuinfo
+};
+// Measures both rates (a second or two) and reads the load and CPU name.
+MachineInfo measure_machine(DType dtype = DType::Float32);
+// The 1-minute load average now, or -1 where /proc/loadavg is missing.
+double load_average();
+
+}  // namespace stripes::bench
