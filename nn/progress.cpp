@@ -35,7 +35,7 @@ static std::string format_duration(double seconds) {
   return fmt::format("{}h{:02}m", int(seconds) / 3600, (int(seconds) % 3600) / 60);
 }
 
-std::string ProgressBar::line(int64_t done, double loss) const {
+std::string ProgressBar::line(int64_t done, double loss, double tokens) const {
   constexpr int kWidth = 24;
   const int64_t span = std::max<int64_t>(1, total_ - first_);
   const double fraction = std::clamp(double(done - first_) / double(span), 0.0, 1.0);
@@ -43,23 +43,25 @@ std::string ProgressBar::line(int64_t done, double loss) const {
   const double elapsed = elapsed_seconds();
   const double rate = elapsed > 0 ? double(done - first_) / elapsed : 0.0;
   const double eta = rate > 0 ? double(total_ - done) / rate : NAN;
-  return fmt::format("{} [{}{}] {:>{}}/{}  loss {:.4f}  {:.1f} steps/s  ETA {}", label_, std::string(size_t(filled), '#'),
+  const std::string token_rate = tokens > 0 && elapsed > 0 ? fmt::format("  {:.0f} tokens/s", tokens / elapsed) : "";
+  return fmt::format("{} [{}{}] {:>{}}/{}  loss {:.4f}  {:.1f} steps/s{}  ETA {}", label_, std::string(size_t(filled), '#'),
                      std::string(size_t(kWidth - filled), '-'), done, int(std::to_string(total_).size()), total_, loss,
-                     rate, done >= total_ ? "0.0s" : format_duration(eta));
+                     rate, token_rate, done >= total_ ? "0.0s" : format_duration(eta));
 }
 
-void ProgressBar::update(int64_t done, double loss) {
+void ProgressBar::update(int64_t done, double loss, double tokens) {
   done_ = done;
   loss_ = loss;
+  tokens_ = tokens;
   if (stream_ == nullptr) return;
   if (terminal_) {
     const auto now = std::chrono::steady_clock::now();
     if (now - last_draw_ < std::chrono::milliseconds(100) && done < total_) return;
     last_draw_ = now;
-    fmt::print(stream_, "\r{}\033[K", line(done, loss));
+    fmt::print(stream_, "\r{}\033[K", line(done, loss, tokens));
     std::fflush(stream_);
   } else if ((done - first_) % line_every_ == 0 && done < total_) {
-    fmt::print(stream_, "{}\n", line(done, loss));
+    fmt::print(stream_, "{}\n", line(done, loss, tokens));
     std::fflush(stream_);
   }
 }
@@ -67,8 +69,8 @@ void ProgressBar::update(int64_t done, double loss) {
 void ProgressBar::finish() {
   if (finished_ || stream_ == nullptr) return;
   finished_ = true;
-  if (terminal_) fmt::print(stream_, "\r{}\033[K\n", line(done_, loss_));
-  else fmt::print(stream_, "{}\n", line(done_, loss_));
+  if (terminal_) fmt::print(stream_, "\r{}\033[K\n", line(done_, loss_, tokens_));
+  else fmt::print(stream_, "{}\n", line(done_, loss_, tokens_));
   std::fflush(stream_);
 }
 

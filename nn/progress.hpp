@@ -18,12 +18,13 @@ class ProgressBar {
  public:
   // `first` is the step the run starts from (non-zero when resuming); `total` the last step.
   ProgressBar(std::string label, int64_t first, int64_t total, std::FILE* stream = stderr, int64_t line_every = 0);
-  void update(int64_t done, double loss);  // `done` steps finished (first <= done <= total)
+  // `done` steps finished (first <= done <= total); `tokens` trained on since `first` (0: not shown).
+  void update(int64_t done, double loss, double tokens = 0);
   void finish();                           // final state, newline on a terminal
   double steps_per_second() const;
   double elapsed_seconds() const;
   // The text of the bar for a given state (no timing side effects): used by update() and tests.
-  std::string line(int64_t done, double loss) const;
+  std::string line(int64_t done, double loss, double tokens = 0) const;
 
  private:
   std::string label_;
@@ -33,6 +34,7 @@ class ProgressBar {
   int64_t line_every_;
   int64_t done_ = 0;
   double loss_ = 0.0;
+  double tokens_ = 0.0;
   std::chrono::steady_clock::time_point start_, last_draw_;
   bool finished_ = false;
 };

@@ -133,11 +133,14 @@ std::vector<double> Trainer::train(const LossFunction& loss_function, int64_t st
                                    const std::function<void(int64_t, double)>& on_step) {
   std::vector<double> losses;
   losses.reserve(size_t(std::max<int64_t>(steps, 0)));
-  ProgressBar bar(options_.progress_label, state_.step, state_.step + steps, options_.progress ? stderr : nullptr);
+  const int64_t last = std::max(state_.step + steps, options_.progress_total);
+  ProgressBar bar(options_.progress_label, state_.step, last, options_.progress ? stderr : nullptr);
+  double tokens = 0;
   for (int64_t i = 0; i < steps; ++i) {
+    if (options_.tokens_of_step) tokens += options_.tokens_of_step(state_.step);
     const double loss = train_step(loss_function);
     losses.push_back(loss);
-    bar.update(state_.step, loss);
+    bar.update(state_.step, loss, tokens);
     if (on_step) on_step(state_.step, loss);
   }
   bar.finish();

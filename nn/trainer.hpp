@@ -48,6 +48,8 @@ struct TrainerOptions {
   std::string guard_dump_path;            // where the guard writes the failing step ("" : no dump)
   std::string progress_label = "train";
   bool progress = true;                   // progress bar on stderr
+  int64_t progress_total = 0;             // the bar's last step (0: the end of each train() call)
+  std::function<double(int64_t)> tokens_of_step;  // step -> tokens it trains on (the bar shows tokens/s)
 };
 
 struct StepContext {

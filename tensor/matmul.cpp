@@ -5,8 +5,9 @@
 // Batch dimensions broadcast (NumPy rules). Each operand's last two dims are read in place when
 // they are row-major (stride [ld, 1]) or column-major (stride [1, ld], i.e. a transposed view), so
 // `matmul(x, w.transpose(0, 1))` never copies w. Other layouts are made contiguous first.
-// Threads: a single large product uses Eigen's own OpenMP parallel GEMM; many small products are
-// spread over threads, one product per thread (Eigen stays serial inside an OpenMP region).
+// Threads: Eigen's GEMM always runs serially. Many small products are spread over the threads, one
+// product per thread; a single large product is cut into one block of output rows (or columns)
+// per thread (see the comment in matmul() for why not Eigen's own parallel GEMM).
 #include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/math.hpp"

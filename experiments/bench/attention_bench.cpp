@@ -165,8 +165,7 @@ const std::vector<std::string>& linear_pe_names() {
   return names;
 }
 
-std::vector<AttentionBenchResult> run_attention_bench(const AttentionBenchOptions& options, const MachineInfo& machine,
-                                                      const std::function<void(const AttentionBenchResult&)>& on_result) {
+void check_attention_bench_options(const AttentionBenchOptions& options) {
   const auto& pe_names = attention::positional_encoding_names();
   for (const std::string& kind : options.kinds) {
     STRIPES_CHECK(kind == "softmax" || is_linear(kind), "bench attention: unknown kind '{}' (softmax, linear-prefix, linear-chunked)",
@@ -185,7 +184,11 @@ std::vector<AttentionBenchResult> run_attention_bench(const AttentionBenchOption
   for (int64_t t : options.lengths) STRIPES_CHECK(t > 0, "bench attention: T = {} must be positive", t);
   for (int64_t s : options.sequences) STRIPES_CHECK(s > 0, "bench attention: batch × heads = {} must be positive", s);
   STRIPES_CHECK(options.chunk > 0, "bench attention: chunk = {} must be positive", options.chunk);
+}
 
+std::vector<AttentionBenchResult> run_attention_bench(const AttentionBenchOptions& options, const MachineInfo& machine,
+                                                      const std::function<void(const AttentionBenchResult&)>& on_result) {
+  check_attention_bench_options(options);
   std::vector<AttentionBenchResult> results;
   for (int64_t sequences : options.sequences) {
     for (int64_t head_dim : options.head_dims) {

@@ -58,6 +58,8 @@ struct AttentionBenchResult {
   double floor() const { return std::max(flop_floor, byte_floor); }
 };
 
+// Throws naming the first unknown kind, PE or mode, or bad size.
+void check_attention_bench_options(const AttentionBenchOptions& options);
 // Every kind, PE, mode and shape the options list; `on_result` is called after each case (printing).
 std::vector<AttentionBenchResult> run_attention_bench(const AttentionBenchOptions& options, const MachineInfo& machine,
                                                       const std::function<void(const AttentionBenchResult&)>& on_result);

@@ -108,6 +108,7 @@ void add_attention_command(CLI::App& bench) {
   cmd->callback([options, json_path, threads] {
     if (*threads > 0) omp_set_num_threads(*threads);
     if (options->pes.size() == 1 && options->pes[0] == "all") options->pes = bench::linear_pe_names();
+    bench::check_attention_bench_options(*options);  // before the machine is measured (a second)
     const bench::MachineInfo machine = bench::measure_machine();
     print_machine(machine);
     fmt::print("causal attention, float32, q k v [1, BH, T, D]; FAVOR+ φ; floor = max(FLOPs / matmul rate, bytes / copy bandwidth)\n");

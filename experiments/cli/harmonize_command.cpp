@@ -11,7 +11,7 @@
 //       annotated chords and its original piano beside the model's.
 //       Default output: RUN_DIR/harmonized-<song>-w<window>.mid.
 //
-// --model defaults to runs/small-ropepool-bin-s0, the run the README's quick start trains. The
+// --model defaults to runs/quickstart/ropepool-bin-s0, the run the README's quick start trains. The
 // binarization is the one `stripes eval` picked (RUN_DIR/metrics.json) when there is one, else
 // threshold 0.5; --threshold / --merge override it.
 #include "data/pop909/data_root.hpp"
@@ -32,7 +32,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kDefaultRunDir = "runs/small-ropepool-bin-s0";
+constexpr const char* kDefaultRunDir = "runs/quickstart/ropepool-bin-s0";
 
 struct HarmonizeCliOptions {
   std::string melody, run_dir, out, data, track, chords = "auto", key = "auto";
@@ -47,8 +47,8 @@ std::string run_directory(const HarmonizeCliOptions& cli) {
   if (!cli.run_dir.empty()) return cli.run_dir;
   STRIPES_CHECK(fs::is_directory(kDefaultRunDir),
                 "harmonize: no model given and the default run directory '{}' does not exist (relative to {}). Train "
-                "it first, as in the README's quick start:\n  build/stripes train --pe ropepool --context bin --preset "
-                "small\nor pass a run directory written by `stripes train` with --model RUN_DIR",
+                "it first, as the README's quick start does (bash scripts/quickstart.sh), or alone:\n  build/stripes train "
+                "--pe ropepool --context bin --preset small --run-dir runs/quickstart/ropepool-bin-s0\nor pass a run directory written by `stripes train` with --model RUN_DIR",
                 kDefaultRunDir, fs::current_path().string());
   return kDefaultRunDir;
 }

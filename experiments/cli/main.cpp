@@ -7,6 +7,9 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <cstdlib>
+
+#include <unistd.h>
 
 namespace stripes::cli {
 
@@ -28,6 +31,13 @@ int& cli_exit_code() {
 }  // namespace stripes::cli
 
 int main(int argc, char** argv) {
+  // OpenMP threads wait passively (sleep at a barrier) unless the user chose a policy: on cores
+  // shared with other work, libgomp's default spin-waiting made a training step 2-11x slower
+  // (docs/performance.md). libgomp reads OMP_WAIT_POLICY when it loads, before main, so the
+  // program sets it and re-executes itself once; if that fails it carries on as it is.
+  if (std::getenv("OMP_WAIT_POLICY") == nullptr && setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0) {
+    execv("/proc/self/exe", argv);
+  }
   CLI::App app{"stripes: structure-informed positional encodings for efficient music generation"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "stripes 0.1.0");

@@ -121,7 +121,7 @@ HarmonizeResult harmonize_window(HarmonizationModel& model, const HarmonizationD
   predict_windows(model, dataset, {index}, 1, logits, targets);
   const Tensor prediction = metrics::binarize_logits(logits[0], result.binarization);  // uint8 [T, 384]
   const Tensor& target = targets[0];
-  result.scores = metrics::score_piece(target, prediction);
+  result.scores = metrics::score_piece(target, prediction, config.scoring());  // as `stripes eval` scores
   const data::Batch batch = dataset.batch(std::vector<int64_t>{index});
   const Tensor input = batch.input.select(0, 0);  // [T, 256]
 

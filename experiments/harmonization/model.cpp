@@ -36,14 +36,14 @@ HarmonizationConfig preset_config(const std::string& name) {
   config.layers = 2;
   config.d_ff = 128;
   config.sequence_length = 256;
-  config.max_train_windows = 512;
+  config.max_train_windows = 0;  // all 15750 training windows of T = 256; 1500 steps see 12000 of them
   config.epochs = 0;
-  config.steps = 300;
-  config.learning_rate = 1e-3;
-  config.warmup_steps = 30;
+  config.steps = 1500;
+  config.learning_rate = 2e-3;
+  config.warmup_steps = 100;
   config.clip_grad_norm = 1.0;
   config.curriculum_start = 16;
-  config.curriculum_ramp_steps = 100;
+  config.curriculum_ramp_steps = 300;
   config.eval_sequence_length = 256;
   config.max_eval_windows = 64;
   config.max_val_windows = 32;

@@ -147,6 +147,8 @@ TrainResult train_harmonization(const HarmonizationConfig& config, const Harmoni
   trainer_options.clip_grad_norm = config.clip_grad_norm;
   trainer_options.progress = options.progress;
   trainer_options.progress_label = fmt::format("train {} {}", config.pe, config.context);
+  trainer_options.progress_total = steps;
+  trainer_options.tokens_of_step = [&curriculum, batch_size](int64_t step) { return double(batch_size * curriculum.at(step)); };
   trainer_options.guard_dump_path = (run_dir / "nonfinite.h5").string();
   nn::Trainer trainer(*model, optimizer, trainer_options);
   for (const auto& [name, generator] : model->run_generators()) trainer.add_generator(name, generator);

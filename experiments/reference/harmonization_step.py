@@ -14,11 +14,14 @@ The causal linear attention has no fused kernel in PyTorch; two eager formulatio
                      writes for speed in eager mode (the same algorithm as stripes' chunked product)
   --causal cumsum    torch.cumsum of the B·H·T·M·(D+1) outer products — the naive formulation
 
-Run (Debian 12: PyTorch 1.13 from apt; OpenBLAS makes its matmul fast, the default reference BLAS
-is ~20x slower):
-  apt-get install -y python3-torch libopenblas0-openmp
-  /usr/bin/python3 experiments/reference/harmonization_step.py --threads 2 --steps 3
-Or with pip's CPU wheel:  pip install torch --index-url https://download.pytorch.org/whl/cpu
+Run (the figures in docs/performance.md used PyTorch 2.15 from PyPI, whose Linux wheel runs on
+the CPU with MKL; Debian 12's python3-torch 1.13 also works but its batched matmul runs at about
+4 GFLOP/s, and without OpenBLAS installed its plain matmul at 1 GFLOP/s):
+  python3 -m pip install torch                                   # or: pip install torch --index-url https://download.pytorch.org/whl/cpu
+  python3 experiments/reference/harmonization_step.py --threads 2 --steps 3
+  build/stripes bench train --preset paper --steps 3             # the same step in stripes
+Run both on the same machine at the same time of day (alternate them on a shared machine); set
+OMP_WAIT_POLICY=PASSIVE for both when the cores are shared (stripes sets it itself).
 Prints seconds per step and tokens/s (B·T per step) and, with --json FILE, writes them.
 """
 import argparse

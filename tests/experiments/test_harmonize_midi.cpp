@@ -608,11 +608,11 @@ TEST(HarmonizeMidiCli, ModeAndModelErrors) {
   EXPECT_NE(code, 0);
   EXPECT_NE(output.find("missing.mid: no such file"), std::string::npos) << output;
 
-  // No --model and no runs/small-ropepool-bin-s0 here: the error says how to train one.
+  // No --model and no runs/quickstart/ropepool-bin-s0 here: the error says how to train one.
   const std::string path = write_file(directory.file("m.mid"), {midi_track("MELODY", arpeggio(0))});
   std::tie(code, output) = run_stripes("harmonize m.mid", directory.path());
   EXPECT_NE(code, 0);
-  EXPECT_NE(output.find("runs/small-ropepool-bin-s0"), std::string::npos) << output;
+  EXPECT_NE(output.find("runs/quickstart/ropepool-bin-s0"), std::string::npos) << output;
   EXPECT_NE(output.find("stripes train --pe ropepool --context bin --preset small"), std::string::npos) << output;
 
   std::tie(code, output) = run_stripes("harmonize m.mid --chords guess --model x", directory.path());

@@ -127,9 +127,9 @@ TEST(Reproduce, DryRunListsExactlyTheRemainingWork) {
   const ReproduceResult result = run_reproduction(dry, log);
   const std::string text = log.str();
   EXPECT_NE(text.find("reproduce Table III, preset small: 3 rows × 2 seeds = 6 runs"), std::string::npos) << text;
-  EXPECT_NE(text.find("ropepool-bin-s0        train done (300 steps), ID done, LG done  -> nothing to do"), std::string::npos)
+  EXPECT_NE(text.find("ropepool-bin-s0        train done (1500 steps), ID done, LG done  -> nothing to do"), std::string::npos)
       << text;
-  EXPECT_NE(text.find("fstripe1-bin-s0        train done (300 steps), ID done, LG todo (T = 1024)"), std::string::npos) << text;
+  EXPECT_NE(text.find("fstripe1-bin-s0        train done (1500 steps), ID done, LG todo (T = 1024)"), std::string::npos) << text;
   EXPECT_NE(text.find("rope-c-bin-s1          train: resume from step 100, ID todo"), std::string::npos) << text;
   EXPECT_NE(text.find("complete: 1 of 6 runs; remaining: 4 trainings (1 resumed from a checkpoint), 4 in-domain evals, 5 "
                       "length-generalization evals"),
@@ -165,7 +165,7 @@ TEST(Reproduce, OverridesAndConflictsAreChecked) {
   fake_trained(options, "ropepool", 0);
   options.overrides = {};
   const std::string message = error_of([&] { plan_reproduction(options); });
-  EXPECT_NE(message.find("ropepool-bin-s0 holds a run of another configuration (steps: 3 there, 300 planned)"),
+  EXPECT_NE(message.find("ropepool-bin-s0 holds a run of another configuration (steps: 3 there, 1500 planned)"),
             std::string::npos)
       << message;
 

@@ -8,6 +8,9 @@
 #include "tensor/io/tensor_io.hpp"
 
 #include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
 #include <omp.h>
 #include <unistd.h>
 
@@ -183,6 +186,9 @@ TEST(Progress, LineAndPlot) {
     EXPECT_NE(line.find(part), std::string::npos) << line << "\nmissing: " << part;
   }
   EXPECT_NE(bar.line(200, 0.1).find("[########################]"), std::string::npos);
+  EXPECT_EQ(line.find("tokens/s"), std::string::npos);  // shown only when tokens are counted
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a non-zero elapsed time
+  EXPECT_NE(bar.line(50, 0.25, 4096).find("tokens/s"), std::string::npos);
   const std::string plot = ascii_plot({3, 2, 1, 0.5, 0.25}, 10, 4);
   EXPECT_NE(plot.find('*'), std::string::npos);
   EXPECT_NE(plot.find("3 |"), std::string::npos) << plot;

@@ -1,0 +1,114 @@
+// `stripes bench attention` and `stripes bench train` on tiny configurations: they run, print
+// their tables and write JSON with the documented keys. (No timing assertions: shared machines.)
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CommandResult run_stripes(const std::string& arguments) {
+  const std::string command = std::string(STRIPES_BINARY) + " " + arguments + " 2>&1";
+  CommandResult run;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return run;
+  std::array<char, 4096> buffer{};
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return run;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in);
+}
+
+}  // namespace
+
+TEST(BenchCli, AttentionWritesEveryCaseWithItsFloors) {
+  const std::string path = ::testing::TempDir() + "stripes_bench_attention.json";
+  const CommandResult run = run_stripes(
+      "bench attention --T 32,64 --M 8 --D 4 --bh 2 --kinds softmax,linear-prefix,linear-chunked --pes nope,ropepool,stripe "
+      "--chunk 16 --min-time 0 --min-runs 1 --softmax-max-elements 4096 --breakdown --json " + path);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* text : {"matmul 1024³", "copy bandwidth", "x floor", "linear-chunked", "softmax skipped", "breakdown"}) {
+    EXPECT_NE(run.output.find(text), std::string::npos) << text << "\n" << run.output;
+  }
+  const nlohmann::json json = read_json(path);
+  EXPECT_EQ(json["benchmark"], "attention");
+  for (const char* key : {"threads", "matmul_gflops", "copy_gbs", "load_average"}) EXPECT_TRUE(json["machine"].contains(key)) << key;
+  // 3 PEs × 2 modes × 3 kinds × 2 lengths
+  ASSERT_EQ(json["results"].size(), 36u);
+  int skipped = 0, timed = 0;
+  for (const auto& r : json["results"]) {
+    for (const char* key : {"kind", "pe", "mode", "T", "M", "D", "bh", "flops", "bytes", "flop_floor_s", "byte_floor_s",
+                            "floor_s", "skipped"}) {
+      EXPECT_TRUE(r.contains(key)) << key << " in " << r.dump();
+    }
+    if (r["skipped"].get<bool>()) {
+      ++skipped;
+      EXPECT_TRUE(r.contains("note"));
+      continue;
+    }
+    ++timed;
+    for (const char* key : {"seconds", "gflops", "gbs", "times_floor", "ns_per_token", "peak_bytes", "components"}) {
+      EXPECT_TRUE(r.contains(key)) << key << " in " << r.dump();
+    }
+    EXPECT_GT(r["seconds"].get<double>(), 0.0);
+    EXPECT_GT(r["flops"].get<double>(), 0.0);
+  }
+  // skipped: stripe with both linear kinds (8 cases), softmax at T = 64 (2·64² > 4096) for nope, ropepool, stripe × 2 modes
+  EXPECT_EQ(skipped, 8 + 6);
+  EXPECT_EQ(timed, 36 - 14);
+}
+
+TEST(BenchCli, AttentionRejectsUnknownNames) {
+  const CommandResult kind = run_stripes("bench attention --T 16 --kinds linear-scan --min-time 0");
+  EXPECT_EQ(kind.exit_code, 1);
+  EXPECT_NE(kind.output.find("unknown kind 'linear-scan'"), std::string::npos) << kind.output;
+  const CommandResult pe = run_stripes("bench attention --T 16 --pes rope-z --min-time 0");
+  EXPECT_EQ(pe.exit_code, 1);
+  EXPECT_NE(pe.output.find("rope-z"), std::string::npos) << pe.output;
+}
+
+TEST(BenchCli, TrainReportsTokensMemoryAndComponents) {
+  const std::string path = ::testing::TempDir() + "stripes_bench_train.json";
+  const CommandResult run =
+      run_stripes("bench train --preset small --pes ropepool,spe-sine --T 32 --batch 2 --steps 1 --causal prefix --json " + path);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* text : {"tokens/s", "peak", "attention core (backward)", "optimizer", "feature map"}) {
+    EXPECT_NE(run.output.find(text), std::string::npos) << text << "\n" << run.output;
+  }
+  const nlohmann::json json = read_json(path);
+  EXPECT_EQ(json["benchmark"], "train");
+  ASSERT_EQ(json["results"].size(), 2u);
+  for (const auto& r : json["results"]) {
+    for (const char* key : {"preset", "pe", "T", "batch", "parameters", "seconds_per_step", "tokens_per_second",
+                            "peak_bytes", "step_peak_bytes", "resident_bytes", "components", "causal_algorithm"}) {
+      EXPECT_TRUE(r.contains(key)) << key << " in " << r.dump();
+    }
+    EXPECT_EQ(r["T"], 32);
+    EXPECT_EQ(r["batch"], 2);
+    EXPECT_EQ(r["causal_algorithm"], "prefix");
+    EXPECT_GT(r["tokens_per_second"].get<double>(), 0.0);
+    EXPECT_GT(r["step_peak_bytes"].get<double>(), 0.0);
+    double share = 0;
+    for (const auto& [label, component] : r["components"].items()) share += component["share"].get<double>();
+    EXPECT_NEAR(share, 1.0, 1e-9);
+    for (const char* label : {"projections", "pe", "feature map", "attention core", "ffn", "loss", "optimizer", "other"}) {
+      EXPECT_TRUE(r["components"].contains(label)) << label << " in " << r["components"].dump();
+    }
+  }
+  EXPECT_EQ(json["results"][1]["pe"], "spe-sine");
+}
