@@ -1,5 +1,7 @@
 // `stripes bench attention` and `stripes bench train` on tiny configurations: they run, print
 // their tables and write JSON with the documented keys. (No timing assertions: shared machines.)
+#include "tests/support/run_stripes.hpp"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -9,25 +11,10 @@
 #include <string>
 #include <sys/wait.h>
 
+using stripes::test::CommandResult;
+using stripes::test::run_stripes;
+
 namespace {
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_stripes(const std::string& arguments) {
-  const std::string command = std::string(STRIPES_BINARY) + " " + arguments + " 2>&1";
-  CommandResult run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return run;
-}
 
 nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);

@@ -1,4 +1,6 @@
 // The `stripes` program as a user runs it: exit codes and what it prints.
+#include "tests/support/run_stripes.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -6,25 +8,10 @@
 #include <string>
 #include <sys/wait.h>
 
+using stripes::test::CommandResult;
+using stripes::test::run_stripes;
+
 namespace {
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CommandResult run_stripes(const std::string& arguments) {
-  const std::string command = std::string(STRIPES_BINARY) + " " + arguments + " 2>&1";
-  CommandResult run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return run;
-}
 
 }  // namespace
 

@@ -10,6 +10,8 @@
 #include "tensor/error.hpp"
 #include "tensor/math.hpp"
 
+#include "tests/support/run_stripes.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -22,6 +24,9 @@
 #include <sys/wait.h>
 
 namespace stripes::harmonization {
+using stripes::test::CommandResult;
+using stripes::test::run_stripes;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -381,18 +386,6 @@ TEST(HarmonizationMidi, PianorollRunsBecomeNotes) {
 // ---- the CLI -------------------------------------------------------------------------------------------
 
 #ifdef STRIPES_BINARY
-std::pair<int, std::string> run_stripes(const std::string& arguments) {
-  const std::string command = std::string(STRIPES_BINARY) + " " + arguments + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, output};
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
-}
-
 TEST(HarmonizationCli, BadOptionsFailWithTheValidNames) {
   auto [code, output] = run_stripes("train --pe rope-z --context bin --run-dir /nonexistent/x");
   EXPECT_NE(code, 0);

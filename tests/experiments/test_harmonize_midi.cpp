@@ -14,6 +14,8 @@
 #include "tensor/math.hpp"
 #include "tests/support/expect_error.hpp"
 
+#include "tests/support/run_stripes.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -25,6 +27,9 @@
 #include <sys/wait.h>
 
 namespace stripes::harmonization {
+using stripes::test::CommandResult;
+using stripes::test::run_stripes;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -581,19 +586,6 @@ TEST(ChordEstimationPop909, AgreesWithTheAnnotatedChordsFarAboveTheTonicBaseline
 // ---- with data: a briefly trained model through the `stripes` program --------------------------------------
 
 #ifdef STRIPES_BINARY
-std::pair<int, std::string> run_stripes(const std::string& arguments, const std::string& directory = "") {
-  const std::string command = (directory.empty() ? "" : "cd '" + directory + "' && ") + std::string(STRIPES_BINARY) +
-                              " " + arguments + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, output};
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
-}
-
 TEST(HarmonizeMidiCli, ModeAndModelErrors) {
   TemporaryDirectory directory("harmonize-midi-cli");
   auto [code, output] = run_stripes("harmonize", directory.path());

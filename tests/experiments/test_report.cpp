@@ -5,6 +5,8 @@
 #include "experiments/harmonization/report.hpp"
 #include "tensor/error.hpp"
 
+#include "tests/support/run_stripes.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,6 +19,9 @@
 #include <sys/wait.h>
 
 namespace stripes::harmonization {
+using stripes::test::CommandResult;
+using stripes::test::run_stripes;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -383,18 +388,6 @@ TEST(Report, ReadsTheOlderFlatMetricsFormat) {
 }
 
 #ifdef STRIPES_BINARY
-std::pair<int, std::string> run_stripes(const std::string& arguments) {
-  const std::string command = std::string(STRIPES_BINARY) + " " + arguments + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, output};
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
-}
-
 TEST(ReportCli, PrintsTheTableAndWarnings) {
   TemporaryFolder folder("cli");
   write_fixture(folder.path() / "runs");

@@ -7,6 +7,8 @@
 #include "tensor/error.hpp"
 #include "tensor/io/hdf5_file.hpp"
 
+#include "tests/support/run_stripes.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,6 +21,9 @@
 #include <sys/wait.h>
 
 namespace stripes::harmonization {
+using stripes::test::CommandResult;
+using stripes::test::run_stripes;
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -259,18 +264,6 @@ TEST(Reproduce, TinyGridRunsThenASecondInvocationSkipsEverything) {
 }
 
 #ifdef STRIPES_BINARY
-std::pair<int, std::string> run_stripes(const std::string& arguments) {
-  const std::string command = std::string(STRIPES_BINARY) + " " + arguments + " 2>&1";
-  std::string output;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, output};
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
-}
-
 TEST(ReproduceCli, DryRunAndBadOptions) {
   TemporaryFolder folder("cli");
   const std::string runs = (folder.path() / "runs").string();

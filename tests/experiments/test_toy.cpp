@@ -6,6 +6,8 @@
 #include "tensor/io/tensor_io.hpp"
 #include "tensor/math.hpp"
 
+#include "tests/support/run_stripes.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -18,6 +20,9 @@
 
 using namespace stripes;
 using namespace stripes::toy;
+
+using stripes::test::CommandResult;
+using stripes::test::run_stripes;
 
 namespace {
 
@@ -206,24 +211,6 @@ TEST(ToyLearned, TrainingReducesTheLossAndMovesTheFrequency) {
 }
 
 namespace {
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;
-};
-
-CommandResult run_stripes(const std::string& arguments) {
-  const std::string command = std::string(STRIPES_BINARY) + " " + arguments + " 2>&1";
-  CommandResult run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return run;
-  std::array<char, 4096> buffer{};
-  size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) run.output.append(buffer.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return run;
-}
 
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
