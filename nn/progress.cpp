@@ -37,8 +37,9 @@ static std::string format_duration(double seconds) {
 
 std::string ProgressBar::line(int64_t done, double loss, double tokens) const {
   constexpr int kWidth = 24;
-  const int64_t span = std::max<int64_t>(1, total_ - first_);
-  const double fraction = std::clamp(double(done - first_) / double(span), 0.0, 1.0);
+  // The bar fills with the share of the whole run done (a resumed run starts part-filled); the
+  // rate and the ETA count only the steps of this bar.
+  const double fraction = std::clamp(double(done) / double(std::max<int64_t>(1, total_)), 0.0, 1.0);
   const int filled = int(std::lround(fraction * kWidth));
   const double elapsed = elapsed_seconds();
   const double rate = elapsed > 0 ? double(done - first_) / elapsed : 0.0;

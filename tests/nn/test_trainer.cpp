@@ -187,6 +187,8 @@ TEST(Progress, LineAndPlot) {
   }
   EXPECT_NE(bar.line(200, 0.1).find("[########################]"), std::string::npos);
   EXPECT_EQ(line.find("tokens/s"), std::string::npos);  // shown only when tokens are counted
+  // A bar that starts at step 100 of 200 (a resumed run, a checkpoint chunk) starts half full.
+  EXPECT_NE(ProgressBar("train", 100, 200, nullptr).line(100, 0.1).find("[############------------]"), std::string::npos);
   std::this_thread::sleep_for(std::chrono::milliseconds(2));  // a non-zero elapsed time
   EXPECT_NE(bar.line(50, 0.25, 4096).find("tokens/s"), std::string::npos);
   const std::string plot = ascii_plot({3, 2, 1, 0.5, 0.25}, 10, 4);
