@@ -209,13 +209,19 @@ ag::Var HarmonizationModel::forward(const Tensor& input, const Tensor& positions
   return encoder_->forward(hidden, inputs);
 }
 
+attention::PositionalAttention& HarmonizationModel::attention_layer(int64_t index) {
+  // The encoder's attention slot is always filled by make_attention_factory (constructor).
+  auto* attention = dynamic_cast<attention::PositionalAttention*>(&encoder_->layer(index).attention());
+  STRIPES_CHECK(attention != nullptr, "HarmonizationModel: layer {} does not hold a PositionalAttention", index);
+  return *attention;
+}
+
 nn::NamedGenerators HarmonizationModel::run_generators() {
   nn::NamedGenerators generators = {{"dropout", dropout_generator_}};
   for (int64_t i = 0; i < encoder_->num_layers(); ++i) {
-    auto* attention = dynamic_cast<attention::PositionalAttention*>(&encoder_->layer(i).attention());
-    if (attention == nullptr) continue;
-    generators.emplace_back(fmt::format("layers.{}.attn.features", i), attention->feature_generator());
-    if (auto noise = attention->positional_encoding().noise_generator()) {
+    attention::PositionalAttention& attention = attention_layer(i);
+    generators.emplace_back(fmt::format("layers.{}.attn.features", i), attention.feature_generator());
+    if (auto noise = attention.positional_encoding().noise_generator()) {
       generators.emplace_back(fmt::format("layers.{}.attn.pe.noise", i), noise);
     }
   }
@@ -223,11 +229,7 @@ nn::NamedGenerators HarmonizationModel::run_generators() {
 }
 
 void HarmonizationModel::resume_at_step(int64_t steps) {
-  for (int64_t i = 0; i < encoder_->num_layers(); ++i) {
-    if (auto* attention = dynamic_cast<attention::PositionalAttention*>(&encoder_->layer(i).attention())) {
-      attention->set_training_forwards(steps);
-    }
-  }
+  for (int64_t i = 0; i < encoder_->num_layers(); ++i) attention_layer(i).set_training_forwards(steps);
 }
 
 ag::Var HarmonizationModel::loss(const Tensor& input, const Tensor& target, const Tensor& positions) {

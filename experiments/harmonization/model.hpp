@@ -35,6 +35,10 @@
 #include <string>
 #include <vector>
 
+namespace stripes::attention {
+class PositionalAttention;
+}
+
 namespace stripes::harmonization {
 
 struct HarmonizationConfig {
@@ -119,6 +123,8 @@ class HarmonizationModel : public nn::Module {
   void resume_at_step(int64_t steps);
 
  private:
+  attention::PositionalAttention& attention_layer(int64_t index);
+
   HarmonizationConfig config_;
   std::shared_ptr<Generator> dropout_generator_;
   std::shared_ptr<nn::Linear> input_proj_;

@@ -10,6 +10,7 @@
 #include "tensor/error.hpp"
 #include "tensor/math.hpp"
 
+#include "tests/experiments/harmonization_fixtures.hpp"
 #include "tests/support/run_stripes.hpp"
 
 #include <gtest/gtest.h>
@@ -26,16 +27,11 @@
 namespace stripes::harmonization {
 using stripes::test::CommandResult;
 using stripes::test::run_stripes;
+using namespace stripes::harmonization::test;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-#ifdef STRIPES_SOURCE_DIR
-const char* const kRepoRoot = STRIPES_SOURCE_DIR;
-#else
-const char* const kRepoRoot = "";
-#endif
 
 HarmonizationConfig tiny_config(const std::string& pe, const std::string& context) {
   HarmonizationConfig config = preset_config("small");
@@ -61,15 +57,6 @@ Tensor random_positions(const HarmonizationConfig& config, int64_t batch, int64_
 Tensor random_binary(const Shape& shape, double p, uint64_t seed) {
   Generator generator(seed);
   return Tensor::bernoulli(shape, p, generator);
-}
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
 }
 
 TEST(HarmonizationModel, ForwardMapsMelodyToThreeTrackLogits) {
@@ -198,49 +185,6 @@ TEST(HarmonizationData, EvenlySpacedIndices) {
 
 // ---- with data ---------------------------------------------------------------------------------------
 
-// A handful of songs: `per_split` songs of each split, loaded from the MIDI and annotation files.
-HarmonizationData handful_of_songs(const std::string& root, int per_split) {
-  const data::Pop909Catalog catalog = data::load_pop909_catalog(root);
-  auto songs = std::make_shared<std::vector<data::Pop909Song>>();
-  std::array<int, 3> taken{};
-  for (const data::SongSplit& entry : catalog.splits) {
-    int& count = taken[size_t(entry.split)];
-    if (count >= per_split) continue;
-    songs->push_back(data::load_pop909_song(catalog, entry.song_id));
-    ++count;
-  }
-  HarmonizationData result;
-  result.songs = songs;
-  result.encoder = std::make_shared<const data::ContextEncoder>(catalog.chords);
-  return result;
-}
-
-#define SKIP_WITHOUT_DATA(root)                                                       \
-  std::string root;                                                                   \
-  try {                                                                               \
-    root = data::resolve_data_root("", kRepoRoot);                                    \
-  } catch (const Error& error) {                                                      \
-    GTEST_SKIP() << "POP909 data not available, skipping: " << error.what();          \
-  }
-
-class TemporaryRunDirectory {
- public:
-  TemporaryRunDirectory() {
-    static int count = 0;
-    path_ = fs::temp_directory_path() /
-            ("stripes-test-harmonization-" + std::to_string(getpid()) + "-" + std::to_string(count++));
-    fs::remove_all(path_);
-  }
-  ~TemporaryRunDirectory() {
-    std::error_code error;
-    fs::remove_all(path_, error);
-  }
-  std::string path() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
-
 TEST(HarmonizationTraining, TinyRunLowersTheLossAndEvalWritesMetrics) {
   SKIP_WITHOUT_DATA(root);
   const HarmonizationData data = handful_of_songs(root, 1);
@@ -257,7 +201,7 @@ TEST(HarmonizationTraining, TinyRunLowersTheLossAndEvalWritesMetrics) {
   config.eval_sequence_length = 64;
   config.max_eval_windows = 4;
   config.max_val_windows = 4;
-  TemporaryRunDirectory run;
+  TemporaryFolder run("harmonization");
   TrainRunOptions options;
   options.run_dir = run.path();
   options.progress = false;
@@ -336,7 +280,7 @@ TEST(HarmonizationTraining, ResumedRunIsBitIdenticalToAnUninterruptedOne) {
     config.checkpoint_every = 5;
     config.curriculum_ramp_steps = 8;
 
-    TemporaryRunDirectory whole, interrupted;
+    TemporaryFolder whole("harmonization-whole"), interrupted("harmonization-interrupted");
     TrainRunOptions options;
     options.progress = false;
     options.run_dir = whole.path();

@@ -5,6 +5,7 @@
 #include "experiments/harmonization/report.hpp"
 #include "tensor/error.hpp"
 
+#include "tests/experiments/harmonization_fixtures.hpp"
 #include "tests/support/run_stripes.hpp"
 
 #include <gtest/gtest.h>
@@ -21,27 +22,11 @@
 namespace stripes::harmonization {
 using stripes::test::CommandResult;
 using stripes::test::run_stripes;
+using namespace stripes::harmonization::test;
 
 namespace {
 
 namespace fs = std::filesystem;
-
-class TemporaryFolder {
- public:
-  explicit TemporaryFolder(const std::string& name) {
-    path_ = fs::temp_directory_path() / ("stripes-test-report-" + name + "-" + std::to_string(getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TemporaryFolder() {
-    std::error_code error;
-    fs::remove_all(path_, error);
-  }
-  fs::path path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 void write_file(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
@@ -54,15 +39,6 @@ std::string read_file(const fs::path& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
 }
 
 // metrics.json in the new format; a metric's value x for CS, SSMD = 30 - x / 2, GS = x + 5,

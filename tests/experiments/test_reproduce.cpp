@@ -7,6 +7,7 @@
 #include "tensor/error.hpp"
 #include "tensor/io/hdf5_file.hpp"
 
+#include "tests/experiments/harmonization_fixtures.hpp"
 #include "tests/support/run_stripes.hpp"
 
 #include <gtest/gtest.h>
@@ -23,47 +24,16 @@
 namespace stripes::harmonization {
 using stripes::test::CommandResult;
 using stripes::test::run_stripes;
+using namespace stripes::harmonization::test;
 
 namespace {
 
 namespace fs = std::filesystem;
 
-#ifdef STRIPES_SOURCE_DIR
-const char* const kRepoRoot = STRIPES_SOURCE_DIR;
-#else
-const char* const kRepoRoot = "";
-#endif
-
-class TemporaryFolder {
- public:
-  explicit TemporaryFolder(const std::string& name) {
-    path_ = fs::temp_directory_path() / ("stripes-test-reproduce-" + name + "-" + std::to_string(getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TemporaryFolder() {
-    std::error_code error;
-    fs::remove_all(path_, error);
-  }
-  fs::path path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
 void write_json(const fs::path& path, const nlohmann::json& json) {
   fs::create_directories(path.parent_path());
   std::ofstream out(path);
   out << json.dump(2);
-}
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  return "";
 }
 
 ReproduceOptions small_bin_grid(const fs::path& runs) {
@@ -188,29 +158,8 @@ TEST(Reproduce, OverridesAndConflictsAreChecked) {
 
 // ---- with data ---------------------------------------------------------------------------------------
 
-HarmonizationData handful_of_songs(const std::string& root, int per_split) {
-  const data::Pop909Catalog catalog = data::load_pop909_catalog(root);
-  auto songs = std::make_shared<std::vector<data::Pop909Song>>();
-  std::array<int, 3> taken{};
-  for (const data::SongSplit& entry : catalog.splits) {
-    int& count = taken[size_t(entry.split)];
-    if (count >= per_split) continue;
-    songs->push_back(data::load_pop909_song(catalog, entry.song_id));
-    ++count;
-  }
-  HarmonizationData result;
-  result.songs = songs;
-  result.encoder = std::make_shared<const data::ContextEncoder>(catalog.chords);
-  return result;
-}
-
 TEST(Reproduce, TinyGridRunsThenASecondInvocationSkipsEverything) {
-  std::string root;
-  try {
-    root = data::resolve_data_root("", kRepoRoot);
-  } catch (const Error& error) {
-    GTEST_SKIP() << "POP909 data not available, skipping: " << error.what();
-  }
+  SKIP_WITHOUT_DATA(root);
   const HarmonizationData data = handful_of_songs(root, 1);
   TemporaryFolder folder("tiny");
   ReproduceOptions options = small_bin_grid(folder.path() / "runs");
