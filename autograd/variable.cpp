@@ -89,13 +89,14 @@ void Var::backward(const Tensor& grad_output, bool retain_graph) const {
   root.grad_output.add_(grad_output);
   for (Node* node : nodes) {
     if (node->grad_output.defined()) {
-      BackwardContext context(*node);
-      profile::Scope scope(node->profile_label);
-      node->backward(context);
+      // Kept gradients are copied first: the backward may move grad_output on (take_grad_output).
       if (auto output = node->output.lock(); output && output->retains_grad) {
         if (!output->grad.defined()) output->grad = Tensor::zeros(node->output_shape, node->output_dtype, node->output_device);
         output->grad.add_(node->grad_output);
       }
+      BackwardContext context(*node);
+      profile::Scope scope(node->profile_label);
+      node->backward(context);
     }
     node->grad_output = Tensor();  // gradients of intermediates are not kept (memory)
     if (!retain_graph) {
@@ -134,6 +135,40 @@ Tensor& BackwardContext::grad_input(size_t input) {
   }
   no_grad_ = Tensor();
   return no_grad_;
+}
+
+static Tensor* gradient_slot(const Edge& edge) {
+  if (edge.node) return &edge.node->grad_output;
+  if (edge.leaf) return &edge.leaf->grad;
+  return nullptr;
+}
+
+GradTarget BackwardContext::grad_target(size_t input) {
+  const Edge& edge = node_.inputs.at(input);
+  Tensor* slot = gradient_slot(edge);
+  return slot ? GradTarget(slot, &edge) : GradTarget();
+}
+
+void GradTarget::operator+=(Tensor contribution) {
+  if (!defined()) return;
+  Tensor& grad = *buffer_;
+  if (contribution.shape() != edge_->shape) contribution = sum_to(contribution, edge_->shape);
+  if (grad.defined()) {
+    grad.add_(contribution);
+  } else if (contribution.dtype() != edge_->dtype || contribution.device() != edge_->device) {
+    grad = Tensor::zeros(edge_->shape, edge_->dtype, edge_->device);
+    grad.add_(contribution);
+  } else if (contribution.is_sole_owner_of_storage()) {
+    grad = std::move(contribution);  // the buffer is this temporary: no fill, no add
+  } else {
+    grad = contribution.clone();     // shared (a saved tensor, another input's gradient): copy once
+  }
+}
+
+Tensor& GradTarget::buffer() {
+  STRIPES_CHECK(defined(), "GradTarget::buffer: this input needs no gradient");
+  if (!buffer_->defined()) *buffer_ = Tensor::zeros(edge_->shape, edge_->dtype, edge_->device);
+  return *buffer_;
 }
 
 void accumulate_grad(Tensor& grad, const Tensor& contribution) {

@@ -116,6 +116,25 @@ class Node {
   const char* profile_label = nullptr;  // "<component> (backward)" when profiling was on (tensor/profile.hpp)
 };
 
+// Where the gradient of one input goes: `grad_x += contribution`. The first contribution of the
+// input's exact shape that nobody else holds (a fresh temporary such as `grad_y * b`) *becomes* the
+// gradient buffer ("set on first contribution"): no zero-filled buffer, no extra pass to add into
+// it. Later contributions are added in place. Broadcast contributions are summed down first.
+class GradTarget {
+ public:
+  GradTarget() = default;  // an input that needs no gradient
+  explicit GradTarget(Tensor* buffer, const Edge* edge) : buffer_(buffer), edge_(edge) {}
+  bool defined() const { return buffer_ != nullptr; }
+  void operator+=(Tensor contribution);
+  // The accumulated gradient, created zero-filled if no contribution came yet, for kernels that
+  // add into it in place.
+  Tensor& buffer();
+
+ private:
+  Tensor* buffer_ = nullptr;
+  const Edge* edge_ = nullptr;
+};
+
 // Handed to a Node's backward: the gradient of its output, and the gradient buffers of its inputs
 // (zero-initialised on first use; an undefined tensor when that input needs no gradient, so a
 // backward can skip work with `if (grad_x.defined())`).
@@ -123,8 +142,13 @@ class BackwardContext {
  public:
   explicit BackwardContext(Node& node) : node_(node) {}
   const Tensor& grad_output() const { return node_.grad_output; }
+  // Moves the output gradient out of the node (it is dropped after this backward anyway), so that
+  // an op whose local derivative is the identity (add, reshape) can hand it on without a copy.
+  // grad_output() is undefined afterwards.
+  Tensor take_grad_output() { return std::move(node_.grad_output); }
   bool needs_grad(size_t input) const { return node_.inputs.at(input).needs_grad(); }
-  Tensor& grad_input(size_t input);
+  Tensor& grad_input(size_t input);   // the buffer, zero-filled on first use
+  GradTarget grad_target(size_t input);  // the same gradient, accumulated with +=
 
  private:
   Node& node_;

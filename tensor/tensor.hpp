@@ -52,6 +52,12 @@ class Tensor {
   // The storage's version counter: increases on every in-place write (see Storage).
   uint64_t version() const { return storage_ ? storage_->version() : 0; }
   bool shares_storage_with(const Tensor& other) const { return storage_ == other.storage_; }
+  // True when this tensor is the only holder of its storage and spans all of it, row-major from
+  // element 0: it can be handed over (moved) as a buffer that will be written in place.
+  bool is_sole_owner_of_storage() const {
+    return storage_ && storage_.use_count() == 1 && offset_ == 0 && is_contiguous() &&
+           size_t(numel()) * dtype_size(dtype_) == storage_->nbytes();
+  }
   std::string description() const;  // "float32[2, 3] (cpu)"
 
   // ---- element access ---------------------------------------------------------------------------

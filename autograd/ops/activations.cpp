@@ -37,12 +37,12 @@ Var softplus(const Var& x) {
 // y = max(x, 0)
 static Tensor relu_forward(const Tensor& x) { return relu(x); }
 // ∂y/∂x = 1 if x > 0 else 0
-static void relu_backward(Tensor& grad_x, const Tensor& grad_y, const Tensor& y) { grad_x.add_(grad_y * step(y)); }
+static void relu_backward(GradTarget grad_x, const Tensor& grad_y, const Tensor& y) { grad_x += grad_y * step(y); }
 Var relu(const Var& x) {
   Tensor y = relu_forward(x.value());
   SavedTensor saved_y(y, "relu", "y");  // y > 0 exactly where x > 0
   return make_result("relu", y, {x}, [saved_y](BackwardContext& ctx) {
-    relu_backward(ctx.grad_input(0), ctx.grad_output(), saved_y.get());
+    relu_backward(ctx.grad_target(0), ctx.grad_output(), saved_y.get());
   });
 }
 

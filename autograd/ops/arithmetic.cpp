@@ -10,43 +10,44 @@ namespace stripes::ag {
 // y = a + b                a: [A...]  b: [B...]  y: broadcast(A, B)
 static Tensor add_forward(const Tensor& a, const Tensor& b) { return a + b; }
 // ∂y/∂a = 1, ∂y/∂b = 1
-static void add_backward(Tensor& grad_a, Tensor& grad_b, const Tensor& grad_y) {
-  accumulate_grad(grad_a, grad_y);
-  accumulate_grad(grad_b, grad_y);
+static void add_backward(GradTarget grad_a, GradTarget grad_b, Tensor grad_y) {
+  grad_b += grad_y;             // a copy (or a sum over broadcast axes)
+  grad_a += std::move(grad_y);  // handed on: it becomes a's gradient when a has none yet
 }
 Var add(const Var& a, const Var& b) {
-  return make_result("add", add_forward(a.value(), b.value()), {a, b},
-                     [](BackwardContext& ctx) { add_backward(ctx.grad_input(0), ctx.grad_input(1), ctx.grad_output()); });
+  return make_result("add", add_forward(a.value(), b.value()), {a, b}, [](BackwardContext& ctx) {
+    add_backward(ctx.grad_target(0), ctx.grad_target(1), ctx.take_grad_output());
+  });
 }
 
 // ---- sub -----------------------------------------------------------------------------------------
 // y = a - b                a: [A...]  b: [B...]  y: broadcast(A, B)
 static Tensor sub_forward(const Tensor& a, const Tensor& b) { return a - b; }
 // ∂y/∂a = 1, ∂y/∂b = -1
-static void sub_backward(Tensor& grad_a, Tensor& grad_b, const Tensor& grad_y) {
-  accumulate_grad(grad_a, grad_y);
-  if (grad_b.defined()) accumulate_grad(grad_b, -grad_y);
+static void sub_backward(GradTarget grad_a, GradTarget grad_b, Tensor grad_y) {
+  if (grad_b.defined()) grad_b += -grad_y;
+  grad_a += std::move(grad_y);
 }
 Var sub(const Var& a, const Var& b) {
-  return make_result("sub", sub_forward(a.value(), b.value()), {a, b},
-                     [](BackwardContext& ctx) { sub_backward(ctx.grad_input(0), ctx.grad_input(1), ctx.grad_output()); });
+  return make_result("sub", sub_forward(a.value(), b.value()), {a, b}, [](BackwardContext& ctx) {
+    sub_backward(ctx.grad_target(0), ctx.grad_target(1), ctx.take_grad_output());
+  });
 }
 
 // ---- mul -----------------------------------------------------------------------------------------
 // y = a * b                a: [A...]  b: [B...]  y: broadcast(A, B)
 static Tensor mul_forward(const Tensor& a, const Tensor& b) { return a * b; }
 // ∂y/∂a = b, ∂y/∂b = a
-static void mul_backward(Tensor& grad_a, Tensor& grad_b, const Tensor& grad_y, const Tensor& a, const Tensor& b) {
-  if (grad_a.defined()) accumulate_grad(grad_a, grad_y * b);
-  if (grad_b.defined()) accumulate_grad(grad_b, grad_y * a);
+static void mul_backward(GradTarget grad_a, GradTarget grad_b, const Tensor& grad_y, const Tensor& a, const Tensor& b) {
+  if (grad_a.defined()) grad_a += grad_y * b;
+  if (grad_b.defined()) grad_b += grad_y * a;
 }
 Var mul(const Var& a, const Var& b) {
   // Each input is needed only for its partner's gradient.
   SavedTensor saved_a = b.requires_grad() ? SavedTensor(a.value(), "mul", "a") : SavedTensor();
   SavedTensor saved_b = a.requires_grad() ? SavedTensor(b.value(), "mul", "b") : SavedTensor();
   return make_result("mul", mul_forward(a.value(), b.value()), {a, b}, [saved_a, saved_b](BackwardContext& ctx) {
-    Tensor& grad_a = ctx.grad_input(0);
-    Tensor& grad_b = ctx.grad_input(1);
+    const GradTarget grad_a = ctx.grad_target(0), grad_b = ctx.grad_target(1);
     mul_backward(grad_a, grad_b, ctx.grad_output(), grad_b.defined() ? saved_a.get() : Tensor(),
                  grad_a.defined() ? saved_b.get() : Tensor());
   });

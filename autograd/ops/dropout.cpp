@@ -1,6 +1,10 @@
 // Dropout (Srivastava et al. 2014), inverted: scale at training time so eval is the identity.
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
+#include "tensor/parallel.hpp"
+#include "tensor/philox.hpp"
+
+#include <cmath>
 
 namespace stripes::ag {
 
@@ -8,17 +12,40 @@ namespace stripes::ag {
 // m_i ~ Bernoulli(1 - p) / (1 - p) from the seeded generator,  y = x ⊙ m      x, y, m: [any]
 static Tensor dropout_forward(Tensor& mask, const Tensor& x, double p, Generator& generator) {
   STRIPES_CHECK(p >= 0.0 && p < 1.0, "dropout: probability {} is outside [0, 1)", p);
-  mask = Tensor::bernoulli(x.shape(), 1.0 - p, generator, x.dtype(), x.device()) * (1.0 / (1.0 - p));
-  return x * mask;
+  if (x.device() == Device::CUDA || !x.is_contiguous()) {
+    mask = Tensor::bernoulli(x.shape(), 1.0 - p, generator, x.dtype(), x.device()) * (1.0 / (1.0 - p));
+    return x * mask;
+  }
+  // The same draws in one pass over x (mask and output written together): element i keeps when
+  // its uniform u_i < 1 - p, which is Tensor::bernoulli's test, so the mask is the one above.
+  mask = Tensor::empty(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  const int64_t n = x.numel();
+  const uint64_t first = generator.reserve(uint64_t(n)), seed = generator.seed();
+  const uint64_t keep_threshold = uint64_t(std::ceil((1.0 - p) * 9007199254740992.0));  // ⌈(1-p)·2⁵³⌉
+  dispatch_floating(x.dtype(), "dropout", [&]<typename T>() {
+    const T kept = T(1.0 / (1.0 - p));
+    const T* in = x.data<T>();
+    T* m = mask.mutable_data<T>();
+    T* out = y.mutable_data<T>();
+    parallel_for(n, 4096, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const philox::Block b = philox::bits(first + uint64_t(i), seed);
+        m[i] = ((((uint64_t(b.x[0]) << 32) | b.x[1]) >> 11) < keep_threshold) ? kept : T(0);
+        out[i] = in[i] * m[i];
+      }
+    });
+  });
+  return y;
 }
 // ∂y/∂x = m
-static void dropout_backward(Tensor& grad_x, const Tensor& grad_y, const Tensor& mask) { grad_x.add_(grad_y * mask); }
+static void dropout_backward(GradTarget grad_x, const Tensor& grad_y, const Tensor& mask) { grad_x += grad_y * mask; }
 Var dropout(const Var& x, double p, Generator& generator, bool training) {
   if (!training || p == 0.0) return x;
   Tensor mask;
   Tensor y = dropout_forward(mask, x.value(), p, generator);
   return make_result("dropout", y, {x}, [mask](BackwardContext& ctx) {
-    dropout_backward(ctx.grad_input(0), ctx.grad_output(), mask);
+    dropout_backward(ctx.grad_target(0), ctx.grad_output(), mask);
   });
 }
 

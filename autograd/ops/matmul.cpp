@@ -8,16 +8,15 @@ namespace stripes::ag {
 // C = A B                  A: [..., m, k]  B: [..., k, n]  C: [..., m, n]  (batch dims broadcast)
 static Tensor matmul_forward(const Tensor& a, const Tensor& b) { return matmul(a, b); }
 // ∂L/∂A = ∂L/∂C Bᵀ,  ∂L/∂B = Aᵀ ∂L/∂C   (summed over broadcast batch dims)
-static void matmul_backward(Tensor& grad_a, Tensor& grad_b, const Tensor& grad_c, const Tensor& a, const Tensor& b) {
-  if (grad_a.defined()) accumulate_grad(grad_a, matmul(grad_c, b.transpose(-1, -2)));
-  if (grad_b.defined()) accumulate_grad(grad_b, matmul(a.transpose(-1, -2), grad_c));
+static void matmul_backward(GradTarget grad_a, GradTarget grad_b, const Tensor& grad_c, const Tensor& a, const Tensor& b) {
+  if (grad_a.defined()) grad_a += matmul(grad_c, b.transpose(-1, -2));
+  if (grad_b.defined()) grad_b += matmul(a.transpose(-1, -2), grad_c);
 }
 Var matmul(const Var& a, const Var& b) {
   SavedTensor saved_a = b.requires_grad() ? SavedTensor(a.value(), "matmul", "a") : SavedTensor();
   SavedTensor saved_b = a.requires_grad() ? SavedTensor(b.value(), "matmul", "b") : SavedTensor();
   return make_result("matmul", matmul_forward(a.value(), b.value()), {a, b}, [saved_a, saved_b](BackwardContext& ctx) {
-    Tensor& grad_a = ctx.grad_input(0);
-    Tensor& grad_b = ctx.grad_input(1);
+    const GradTarget grad_a = ctx.grad_target(0), grad_b = ctx.grad_target(1);
     matmul_backward(grad_a, grad_b, ctx.grad_output(), grad_b.defined() ? saved_a.get() : Tensor(),
                     grad_a.defined() ? saved_b.get() : Tensor());
   });

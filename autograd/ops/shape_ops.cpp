@@ -11,10 +11,15 @@ namespace stripes::ag {
 // y = x viewed as `shape`  (same elements in row-major order)
 static Tensor reshape_forward(const Tensor& x, const Shape& shape) { return x.reshape(shape); }
 // ∂L/∂x = ∂L/∂y viewed as x's shape
-static void reshape_backward(Tensor& grad_x, const Tensor& grad_y) { grad_x.add_(grad_y.reshape(grad_x.shape())); }
+static void reshape_backward(GradTarget grad_x, Tensor grad_y, const Shape& x_shape) {
+  Tensor view = grad_y.reshape(x_shape);
+  grad_y = Tensor();  // the view alone holds the gradient now, so it can become x's buffer
+  grad_x += std::move(view);
+}
 Var reshape(const Var& x, const Shape& shape) {
-  return make_result("reshape", reshape_forward(x.value(), shape), {x},
-                     [](BackwardContext& ctx) { reshape_backward(ctx.grad_input(0), ctx.grad_output()); });
+  return make_result("reshape", reshape_forward(x.value(), shape), {x}, [x_shape = x.shape()](BackwardContext& ctx) {
+    reshape_backward(ctx.grad_target(0), ctx.take_grad_output(), x_shape);  // the view is handed on, not copied
+  });
 }
 Var unsqueeze(const Var& x, int64_t axis) { return reshape(x, x.value().unsqueeze(axis).shape()); }
 Var squeeze(const Var& x, int64_t axis) { return reshape(x, x.value().squeeze(axis).shape()); }
@@ -23,14 +28,14 @@ Var squeeze(const Var& x, int64_t axis) { return reshape(x, x.value().squeeze(ax
 // y[i_order[0], ..., i_order[n-1]] = x[i_0, ..., i_{n-1}]
 static Tensor permute_forward(const Tensor& x, const std::vector<int64_t>& order) { return x.permute(order); }
 // ∂L/∂x = ∂L/∂y permuted by the inverse order
-static void permute_backward(Tensor& grad_x, const Tensor& grad_y, const std::vector<int64_t>& order) {
+static void permute_backward(GradTarget grad_x, const Tensor& grad_y, const std::vector<int64_t>& order) {
   std::vector<int64_t> inverse(order.size());
   for (size_t i = 0; i < order.size(); ++i) inverse[size_t(normalize_axis("permute", order[i], int64_t(order.size())))] = int64_t(i);
-  grad_x.add_(grad_y.permute(inverse));
+  grad_x += grad_y.permute(inverse);
 }
 Var permute(const Var& x, const std::vector<int64_t>& order) {
   return make_result("permute", permute_forward(x.value(), order), {x}, [order](BackwardContext& ctx) {
-    permute_backward(ctx.grad_input(0), ctx.grad_output(), order);
+    permute_backward(ctx.grad_target(0), ctx.take_grad_output(), order);
   });
 }
 Var transpose(const Var& x, int64_t axis_a, int64_t axis_b) {

@@ -197,3 +197,37 @@ TEST(Dropout, KeepsExpectationAndIsIdentityInEval) {
   EXPECT_NEAR(mean(y).item(), 1.0, 0.02);
   EXPECT_EQ(dropout(x, 0.25, g, false).data(), x.data());
 }
+
+// The one-pass CPU dropout draws the mask Tensor::bernoulli would draw from the same generator
+// state (what checkpoints and earlier runs rely on), for float32 and float64, and a transposed
+// (non-contiguous) input takes the composed path with the same result.
+TEST(Dropout, OnePassMaskEqualsBernoulliMask) {
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    Generator data(3);
+    const Tensor x = Tensor::randn({37, 129}, data, dtype);
+    Generator fused(11), composed(11);
+    fused.reserve(5);
+    composed.reserve(5);
+    const Var y = dropout(Var(x), 0.3, fused);
+    const Tensor expected = x * (Tensor::bernoulli(x.shape(), 0.7, composed, dtype) * (1.0 / 0.7));
+    EXPECT_EQ(y.value().to(DType::Float64).to_vector<double>(), expected.to(DType::Float64).to_vector<double>()) << dtype_name(dtype);
+    EXPECT_EQ(fused.offset(), composed.offset());
+    Generator transposed(11);
+    transposed.reserve(5);
+    const Tensor xt = x.transpose(0, 1);
+    Generator composed_t(11);
+    composed_t.reserve(5);
+    EXPECT_EQ(dropout(Var(xt), 0.3, transposed).value().to(DType::Float64).to_vector<double>(),
+              (xt * (Tensor::bernoulli(xt.shape(), 0.7, composed_t, dtype) * (1.0 / 0.7))).to(DType::Float64).to_vector<double>());
+  }
+}
+
+// Bernoulli's integer threshold gives exactly the mask of comparing the double uniform with p.
+TEST(Random, BernoulliEqualsUniformBelowP) {
+  for (double p : {0.0, 0.05, 0.3, 1.0 / 3.0, 0.9, 1.0}) {
+    Generator a(21), b(21);
+    const std::vector<double> mask = Tensor::bernoulli({5000}, p, a, DType::Float64).to_vector<double>();
+    const std::vector<double> u = Tensor::rand({5000}, b, DType::Float64).to_vector<double>();
+    for (size_t i = 0; i < u.size(); ++i) ASSERT_EQ(mask[i], u[i] < p ? 1.0 : 0.0) << "p " << p << " element " << i;
+  }
+}
