@@ -86,6 +86,13 @@ Var softmax(const Var& x, int64_t axis = -1);
 Var log_softmax(const Var& x, int64_t axis = -1);
 // layer_norm(x [..., C], weight [C], bias [C]) over the last axis
 Var layer_norm(const Var& x, const Var& weight, const Var& bias, double eps = 1e-5);
+// The fused CPU layer norm against its composed reference: {fused, composed}, each
+// {y, x̂, r, ∂x, ∂w, ∂b} for the output gradient grad_y (tests only).
+struct LayerNormComparison {
+  std::vector<Tensor> fused, composed;
+};
+LayerNormComparison compare_layer_norm_fused_with_composed(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                                                           const Tensor& grad_y, double eps = 1e-5);
 
 // ---- regularisation (ops/dropout.cpp) ------------------------------------------------------------
 // Zeroes each element with probability p (mask from `generator`) and scales the rest by 1/(1-p).

@@ -4,12 +4,25 @@
 #include "tensor/parallel.hpp"
 #include "tensor/philox.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace stripes::ag {
 
 // ---- dropout -------------------------------------------------------------------------------------
 // m_i ~ Bernoulli(1 - p) / (1 - p) from the seeded generator,  y = x ⊙ m      x, y, m: [any]
+// mask[i] = kept where the 53-bit draw of counter first + i is below keep_threshold, else 0, for i in
+// [begin, end). A function of plain arguments so that the compiler vectorizes the Philox rounds
+// across elements (inside the parallel lambda it did not: 4x slower).
+template <typename T>
+static void draw_dropout_mask(T* mask, int64_t begin, int64_t end, uint64_t first, uint64_t seed, uint64_t keep_threshold,
+                              T kept) {
+  for (int64_t i = begin; i < end; ++i) {
+    const philox::Block b = philox::bits(first + uint64_t(i), seed);
+    mask[i] = ((((uint64_t(b.x[0]) << 32) | b.x[1]) >> 11) < keep_threshold) ? kept : T(0);
+  }
+}
+
 static Tensor dropout_forward(Tensor& mask, const Tensor& x, double p, Generator& generator) {
   STRIPES_CHECK(p >= 0.0 && p < 1.0, "dropout: probability {} is outside [0, 1)", p);
   if (x.device() == Device::CUDA || !x.is_contiguous()) {
@@ -29,10 +42,10 @@ static Tensor dropout_forward(Tensor& mask, const Tensor& x, double p, Generator
     T* m = mask.mutable_data<T>();
     T* out = y.mutable_data<T>();
     parallel_for(n, 4096, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const philox::Block b = philox::bits(first + uint64_t(i), seed);
-        m[i] = ((((uint64_t(b.x[0]) << 32) | b.x[1]) >> 11) < keep_threshold) ? kept : T(0);
-        out[i] = in[i] * m[i];
+      for (int64_t slice = begin; slice < end; slice += 1024) {
+        const int64_t slice_end = std::min(end, slice + 1024);
+        draw_dropout_mask(m, slice, slice_end, first, seed, keep_threshold, kept);
+        for (int64_t i = slice; i < slice_end; ++i) out[i] = in[i] * m[i];
       }
     });
   });

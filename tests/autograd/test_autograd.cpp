@@ -231,3 +231,27 @@ TEST(Random, BernoulliEqualsUniformBelowP) {
     for (size_t i = 0; i < u.size(); ++i) ASSERT_EQ(mask[i], u[i] < p ? 1.0 : 0.0) << "p " << p << " element " << i;
   }
 }
+
+// The fused CPU layer norm (one pass per row) against the composed tensor-op form it replaced:
+// forward y, x̂, r and the gradients ∂x, ∂w, ∂b, on random inputs with a row count that is not a
+// multiple of the kernel's 64-row blocks, in float64 and float32.
+TEST(LayerNorm, FusedKernelsMatchTheComposedForm) {
+  for (DType dtype : {DType::Float64, DType::Float32}) {
+    Generator generator(31);
+    const Tensor x = Tensor::randn({3, 71, 37}, generator, dtype) * 2.0 + 0.5;
+    const Tensor weight = Tensor::randn({37}, generator, dtype);
+    const Tensor bias = Tensor::randn({37}, generator, dtype);
+    const Tensor grad_y = Tensor::randn({3, 71, 37}, generator, dtype);
+    const LayerNormComparison result = compare_layer_norm_fused_with_composed(x, weight, bias, grad_y);
+    const char* names[] = {"y", "x_hat", "r", "grad_x", "grad_weight", "grad_bias"};
+    const double tolerance = dtype == DType::Float64 ? 1e-12 : 1e-5;
+    for (size_t i = 0; i < 6; ++i) {
+      const Tensor fused = result.fused[i].to(DType::Float64), composed = result.composed[i].to(DType::Float64);
+      ASSERT_EQ(fused.shape(), composed.shape()) << names[i];
+      const double error = std::sqrt(sum((fused - composed) * (fused - composed)).item()),
+                   scale = std::sqrt(sum(composed * composed).item());
+      EXPECT_GT(scale, 0.0) << names[i];
+      EXPECT_LT(error / scale, tolerance) << names[i] << " " << dtype_name(dtype);
+    }
+  }
+}
