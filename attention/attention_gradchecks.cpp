@@ -44,6 +44,14 @@ AttentionConfig small_attention(const std::string& pe, const std::string& kind) 
 }
 
 void register_kernel_cases(ag::GradcheckRegistry& r) {
+  // The fused rotation with independent cos/sin inputs, at full and at broadcast (batch 1) angles.
+  for (bool pooled : {false, true}) {
+    for (const Shape& angle_shape : {Shape{2, 3, 4, 3}, Shape{1, 3, 4, 3}}) {
+      r.add({"rotate_pairs", fmt::format("{}x [2, 3, 4, 6], cos/sin {}", pooled ? "pooled, " : "", shape_str(angle_shape)),
+             {ag::normal({2, 3, 4, 6}), ag::normal(angle_shape), ag::normal(angle_shape)},
+             [pooled](const std::vector<ag::Var>& v) { return rotate_pairs(v[0], v[1], v[2], pooled); }});
+    }
+  }
   for (bool reverse : {false, true}) {
     r.add({"causal_product", reverse ? "reverse, [2, 5, 3] [2, 5, 3] [2, 5, 4]" : "[2, 5, 3] [2, 5, 3] [2, 5, 4]",
            {ag::normal({2, 5, 3}), ag::normal({2, 5, 3}), ag::normal({2, 5, 4})},

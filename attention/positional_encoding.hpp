@@ -93,6 +93,11 @@ ag::Var position_angles(const Tensor& positions, const ag::Var& frequencies);
 // x: [..., D], angles: [..., D/2] (broadcast) -> rotated [..., D]. With pooled = true, the two
 // rotated coordinates of each pair are summed instead (RoPEPool): -> [..., D/2].
 ag::Var rotate_pairs(const ag::Var& x, const ag::Var& angles, bool pooled = false);
+// The same with cos α and sin α given (computed once when q and k share the angles). One fused op
+// with a hand-written backward on the CPU (attention/pe/rotary.cpp); the composed form below on CUDA.
+ag::Var rotate_pairs(const ag::Var& x, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled = false);
+// The composed reference: strided slices, products and sums of autograd ops.
+ag::Var rotate_pairs_composed(const ag::Var& x, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled = false);
 
 // RoPE(A)'s frequencies f_j = 10000^{−2j/D}, j = 0..D/2−1; RoPE(B)'s per-head bases
 // 10000^{(h+1)/H} (head H−1 is RoPE(A), earlier heads rotate faster). [H, J, L] with the same value

@@ -1,6 +1,9 @@
 // Rotation-based PEs: RoPE (A, B, C) and RoPEPool (method.md §2.2, §2.6).
 #include "attention/positional_encoding.hpp"
 
+#include "tensor/parallel.hpp"
+#include "tensor/strided_loop.hpp"
+
 #include <cmath>
 
 namespace stripes::attention {
@@ -13,20 +16,173 @@ ag::Var position_angles(const Tensor& positions, const ag::Var& frequencies) {
   return ag::matmul(ag::Var(positions.unsqueeze(1)), ag::transpose(frequencies, -1, -2));
 }
 
-ag::Var rotate_pairs(const ag::Var& x, const ag::Var& angles, bool pooled) {
+// The composed form: slices, products and sums of tensor ops. The reference for the fused op below
+// (tested against it), and the path for CUDA tensors.
+ag::Var rotate_pairs_composed(const ag::Var& x, const ag::Var& c, const ag::Var& s, bool pooled) {
   const int64_t d = x.size(-1);
-  STRIPES_CHECK(d % 2 == 0, "rotate_pairs: dimension {} of {} is odd; RoPE needs pairs", d, x.value().description());
-  STRIPES_CHECK(angles.size(-1) == d / 2, "rotate_pairs: angles {} must have {} entries (one per pair) in the last axis",
-                angles.value().description(), d / 2);
   const ag::Var first = ag::slice(x, -1, 0, d, 2);   // x_{2j}
   const ag::Var second = ag::slice(x, -1, 1, d, 2);  // x_{2j+1}
-  const ag::Var c = ag::cos(angles), s = ag::sin(angles);
   const ag::Var rotated_first = first * c - second * s;
   const ag::Var rotated_second = second * c + first * s;
   if (pooled) return rotated_first + rotated_second;  // c_j = u1 + u2 (RoPEPool)
   Shape shape = rotated_first.shape();
   shape.back() = d;
   return ag::reshape(ag::concat({ag::unsqueeze(rotated_first, -1), ag::unsqueeze(rotated_second, -1)}, -1), shape);
+}
+
+namespace {
+
+// ---- rotate_pairs (fused CPU op) -------------------------------------------------------------------
+// u1_j = x_2j c_j − x_2j+1 s_j,  u2_j = x_2j+1 c_j + x_2j s_j;   y = [u1_0, u2_0, u1_1, ...] or, pooled,
+// y_j = u1_j + u2_j.      x: [..., D]   c = cos α, s = sin α: [..., D/2] (leading dims broadcast to x's)
+// y: [..., D], pooled [..., D/2]. One pass over x, the same products and sums as the composed form
+// (equal to rounding: the compiler may fuse a product and a sum into one FMA).
+
+// Row r of x (its leading index) -> the row of c and s it uses (0 strides on broadcast dims).
+struct AngleRows {
+  Shape lead;            // x's leading shape
+  Strides angle_strides; // c's row strides over `lead` (in rows)
+  int64_t row_of(int64_t r) const {
+    int64_t out = 0;
+    for (size_t d = lead.size(); d-- > 0;) {
+      out += (r % lead[d]) * angle_strides[d];
+      r /= lead[d];
+    }
+    return out;
+  }
+};
+
+AngleRows angle_rows(const Tensor& x, const Tensor& angles) {
+  AngleRows a;
+  a.lead.assign(x.shape().begin(), x.shape().end() - 1);
+  const Shape angle_lead(angles.shape().begin(), angles.shape().end() - 1);
+  Strides row_strides(angle_lead.size());
+  int64_t stride = 1;
+  for (size_t d = angle_lead.size(); d-- > 0;) {
+    row_strides[d] = stride;
+    stride *= angle_lead[d];
+  }
+  a.angle_strides = broadcast_strides(angle_lead, row_strides, a.lead);
+  return a;
+}
+
+Tensor rotate_pairs_forward(const Tensor& x, const Tensor& c, const Tensor& s, bool pooled) {
+  const int64_t d = x.size(-1), pairs = d / 2, rows = x.numel() / std::max<int64_t>(d, 1);
+  const AngleRows map = angle_rows(x, c);
+  Shape out_shape = x.shape();
+  if (pooled) out_shape.back() = pairs;
+  Tensor y = Tensor::empty(out_shape, x.dtype());
+  dispatch_floating(x.dtype(), "rotate_pairs", [&]<typename T>() {
+    const T* px = x.data<T>();
+    const T* pc = c.data<T>();
+    const T* ps = s.data<T>();
+    T* py = y.mutable_data<T>();
+    parallel_for(rows, grain_for(3 * d), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const T* xr = px + r * d;
+        const T* cr = pc + map.row_of(r) * pairs;
+        const T* sr = ps + map.row_of(r) * pairs;
+        T* yr = py + r * (pooled ? pairs : d);
+        for (int64_t j = 0; j < pairs; ++j) {
+          const T u1 = xr[2 * j] * cr[j] - xr[2 * j + 1] * sr[j];
+          const T u2 = xr[2 * j + 1] * cr[j] + xr[2 * j] * sr[j];
+          if (pooled) {
+            yr[j] = u1 + u2;
+          } else {
+            yr[2 * j] = u1;
+            yr[2 * j + 1] = u2;
+          }
+        }
+      }
+    });
+  });
+  return y;
+}
+
+// With g1 = ∂L/∂u1, g2 = ∂L/∂u2 (pooled: g1 = g2 = ∂L/∂y_j):
+//   ∂x_2j = g1 c + g2 s,   ∂x_2j+1 = g2 c − g1 s,   ∂c = g1 x_2j + g2 x_2j+1,   ∂s = g2 x_2j − g1 x_2j+1
+// ∂c and ∂s are written at x's leading shape, then summed down to c's (broadcast) shape.
+void rotate_pairs_backward(ag::GradTarget grad_x, ag::GradTarget grad_c, ag::GradTarget grad_s, const Tensor& grad_y_in,
+                           const Tensor& x, const Tensor& c, const Tensor& s, bool pooled) {
+  const Tensor grad_y = grad_y_in.contiguous();
+  const int64_t d = x.size(-1), pairs = d / 2, rows = x.numel() / std::max<int64_t>(d, 1);
+  const AngleRows map = angle_rows(x, c);
+  Shape angle_shape = x.shape();
+  angle_shape.back() = pairs;
+  Tensor dx = grad_x.defined() ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
+  Tensor dc = grad_c.defined() ? Tensor::empty(angle_shape, x.dtype()) : Tensor();
+  Tensor ds = grad_s.defined() ? Tensor::empty(angle_shape, x.dtype()) : Tensor();
+  dispatch_floating(x.dtype(), "rotate_pairs backward", [&]<typename T>() {
+    const T* px = x.data<T>();
+    const T* pc = c.data<T>();
+    const T* ps = s.data<T>();
+    const T* pg = grad_y.data<T>();
+    T* pdx = dx.defined() ? dx.mutable_data<T>() : nullptr;
+    T* pdc = dc.defined() ? dc.mutable_data<T>() : nullptr;
+    T* pds = ds.defined() ? ds.mutable_data<T>() : nullptr;
+    parallel_for(rows, grain_for(6 * d), [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const T* xr = px + r * d;
+        const T* cr = pc + map.row_of(r) * pairs;
+        const T* sr = ps + map.row_of(r) * pairs;
+        const T* gr = pg + r * (pooled ? pairs : d);
+        for (int64_t j = 0; j < pairs; ++j) {
+          const T g1 = pooled ? gr[j] : gr[2 * j], g2 = pooled ? gr[j] : gr[2 * j + 1];
+          if (pdx) {
+            pdx[r * d + 2 * j] = g1 * cr[j] + g2 * sr[j];
+            pdx[r * d + 2 * j + 1] = g2 * cr[j] - g1 * sr[j];
+          }
+          if (pdc) pdc[r * pairs + j] = g1 * xr[2 * j] + g2 * xr[2 * j + 1];
+          if (pds) pds[r * pairs + j] = g2 * xr[2 * j] - g1 * xr[2 * j + 1];
+        }
+      }
+    });
+  });
+  if (dx.defined()) grad_x += std::move(dx);
+  if (dc.defined()) grad_c += std::move(dc);
+  if (ds.defined()) grad_s += std::move(ds);
+}
+
+}  // namespace
+
+ag::Var rotate_pairs(const ag::Var& x, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled) {
+  const int64_t d = x.size(-1);
+  STRIPES_CHECK(d % 2 == 0, "rotate_pairs: dimension {} of {} is odd; RoPE needs pairs", d, x.value().description());
+  STRIPES_CHECK(cos_angles.shape() == sin_angles.shape() && cos_angles.size(-1) == d / 2,
+                "rotate_pairs: cos {} and sin {} of the angles must have the same shape, {} entries (one per pair) "
+                "in the last axis",
+                cos_angles.value().description(), sin_angles.value().description(), d / 2);
+  const Tensor& xv = x.value();
+  const Tensor& cv = cos_angles.value();
+  const Tensor& sv = sin_angles.value();
+  Shape lead(xv.shape().begin(), xv.shape().end() - 1);
+  lead.push_back(d / 2);
+  const bool fusable = xv.device() == Device::CPU && xv.is_contiguous() && cv.is_contiguous() && sv.is_contiguous() &&
+                       cv.dtype() == xv.dtype() && sv.dtype() == xv.dtype() &&
+                       broadcast_shapes("rotate_pairs", cv.shape(), lead) == lead;
+  if (!fusable) return rotate_pairs_composed(x, cos_angles, sin_angles, pooled);
+  const bool keep_x = cos_angles.requires_grad() || sin_angles.requires_grad();
+  const bool keep_angles = x.requires_grad();
+  ag::SavedTensor saved_x = keep_x ? ag::SavedTensor(xv, "rotate_pairs", "x") : ag::SavedTensor();
+  ag::SavedTensor saved_c = keep_angles ? ag::SavedTensor(cv, "rotate_pairs", "cos") : ag::SavedTensor();
+  ag::SavedTensor saved_s = keep_angles ? ag::SavedTensor(sv, "rotate_pairs", "sin") : ag::SavedTensor();
+  const Shape x_shape = xv.shape(), angle_shape = cv.shape();
+  const DType dtype = xv.dtype();
+  return ag::make_result(
+      "rotate_pairs", rotate_pairs_forward(xv, cv, sv, pooled), {x, cos_angles, sin_angles},
+      [=](ag::BackwardContext& ctx) {
+        // Missing operands are only ever multiplied into gradients nobody asked for: zeros of the
+        // right shape keep the kernel simple.
+        const Tensor xs = keep_x ? saved_x.get() : Tensor::zeros(x_shape, dtype);
+        const Tensor cs = keep_angles ? saved_c.get() : Tensor::zeros(angle_shape, dtype);
+        const Tensor ss = keep_angles ? saved_s.get() : Tensor::zeros(angle_shape, dtype);
+        rotate_pairs_backward(ctx.grad_target(0), ctx.grad_target(1), ctx.grad_target(2), ctx.grad_output(), xs, cs, ss,
+                              pooled);
+      });
+}
+
+ag::Var rotate_pairs(const ag::Var& x, const ag::Var& angles, bool pooled) {
+  return rotate_pairs(x, ag::cos(angles), ag::sin(angles), pooled);
 }
 
 Tensor rope_frequencies(int64_t heads, int64_t pairs, int64_t position_dim, bool per_head, DType dtype) {
@@ -70,7 +226,8 @@ class RotaryEncoding : public PositionalEncoding {
     const ag::Var angles = position_angles(p, frequencies_);  // α_j = f_jᵀ p   [B|1, H, T, D/2]
     record("angles", angles, "matmul", "rotation angles f_jᵀ p per pair [B, H, T, D/2]");
     const bool pooled = variant_ == Variant::Pool;
-    Encoded out{rotate_pairs(q, angles, pooled), rotate_pairs(k, angles, pooled)};
+    const ag::Var c = ag::cos(angles), s = ag::sin(angles);  // once, for both q and k
+    Encoded out{rotate_pairs(q, c, s, pooled), rotate_pairs(k, c, s, pooled)};
     record(pooled ? "pooled_query" : "rotated_query", out.query, "rotate_pairs",
            pooled ? "RoPEPool codes c_j(q) = u1 + u2 per pair [B, H, T, D/2]" : "RoPE-rotated queries [B, H, T, D]");
     record(pooled ? "pooled_key" : "rotated_key", out.key, "rotate_pairs",

@@ -317,3 +317,35 @@ TEST(PositionalEncodings, EveryNameIsConstructibleAndUnknownNamesAreRejected) {
   EXPECT_THROW(pe->encode(ag::Var(randn({1, 2, 4, 8}, 1)), ag::Var(randn({1, 2, 4, 8}, 2)), randn({1, 4}, 3)), Error);
 }
 
+
+// The fused rotate_pairs op against the composed form: the output and the gradients of x, cos and
+// sin agree to rounding (the compiler may fuse a product and a sum into one FMA), with full and
+// broadcast angles.
+TEST(RotatePairs, FusedOpMatchesTheComposedForm) {
+  for (bool pooled : {false, true}) {
+    for (const Shape& angle_shape : {Shape{3, 2, 5, 4}, Shape{1, 2, 5, 4}}) {
+      for (DType dtype : {DType::Float64, DType::Float32}) {
+        Generator g(17);
+        const Tensor x = Tensor::randn({3, 2, 5, 8}, g, dtype);
+        const Tensor angles = Tensor::randn(angle_shape, g, dtype) * 3.0;
+        const Tensor cos_angles = cos(angles), sin_angles = sin(angles);
+        const Tensor grad_y = Tensor::randn(pooled ? Shape{3, 2, 5, 4} : Shape{3, 2, 5, 8}, g, dtype);
+        std::vector<Tensor> results[2];
+        for (int fused = 0; fused < 2; ++fused) {
+          ag::Var xv(x, true), cv(cos_angles, true), sv(sin_angles, true);
+          const ag::Var y = fused ? rotate_pairs(xv, cv, sv, pooled) : rotate_pairs_composed(xv, cv, sv, pooled);
+          y.backward(grad_y);
+          results[fused] = {y.value(), xv.grad(), cv.grad(), sv.grad()};
+        }
+        const std::string what = fmt::format("pooled {} angles {} {}", pooled, shape_str(angle_shape), dtype_name(dtype));
+        for (size_t i = 0; i < 4; ++i) {
+          const Tensor fused = results[1][i].to(DType::Float64), composed = results[0][i].to(DType::Float64);
+          ASSERT_EQ(fused.shape(), composed.shape()) << what;
+          const double error = std::sqrt(sum((fused - composed) * (fused - composed)).item());
+          const double scale = std::sqrt(sum(composed * composed).item());
+          EXPECT_LT(error, (dtype == DType::Float64 ? 1e-13 : 1e-6) * scale) << (i == 0 ? "output" : "gradient " + std::to_string(i)) << ", " << what;
+        }
+      }
+    }
+  }
+}
