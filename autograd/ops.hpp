@@ -102,6 +102,11 @@ Var dropout(const Var& x, double p, Generator& generator, bool training = true);
 // ---- losses (ops/losses.cpp) ---------------------------------------------------------------------
 // mean over all elements of  max(z,0) - z*y + log(1 + e^-|z|)  (logits z, targets y in [0, 1])
 Var binary_cross_entropy_with_logits(const Var& logits, const Tensor& targets);
+// The fused CPU BCE against its composed reference: {fused, composed}, each {loss, ∂loss/∂logits} (tests only).
+struct BceComparison {
+  std::vector<Tensor> fused, composed;
+};
+BceComparison compare_bce_fused_with_composed(const Tensor& logits, const Tensor& targets);
 // mean over rows of  -log_softmax(z)[target]  (logits [N, C], targets int64 [N]); rows whose
 // target equals ignore_index are skipped
 Var cross_entropy(const Var& logits, const Tensor& targets, int64_t ignore_index = -100);

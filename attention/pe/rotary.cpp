@@ -38,37 +38,35 @@ namespace {
 // y: [..., D], pooled [..., D/2]. One pass over x, the same products and sums as the composed form
 // (equal to rounding: the compiler may fuse a product and a sum into one FMA).
 
-// Row r of x (its leading index) -> the row of c and s it uses (0 strides on broadcast dims).
-struct AngleRows {
-  Shape lead;            // x's leading shape
-  Strides angle_strides; // c's row strides over `lead` (in rows)
-  int64_t row_of(int64_t r) const {
+// Row r of the output (its leading index over x's leading shape) -> where that row starts in a
+// tensor whose last axis is contiguous: x (any leading strides, e.g. a split_heads view) or c and
+// s (0 strides on broadcast dimensions).
+struct RowOffsets {
+  Shape lead;       // x's leading shape
+  Strides strides;  // the tensor's element strides over `lead`
+  int64_t of(int64_t r) const {
     int64_t out = 0;
     for (size_t d = lead.size(); d-- > 0;) {
-      out += (r % lead[d]) * angle_strides[d];
+      out += (r % lead[d]) * strides[d];
       r /= lead[d];
     }
     return out;
   }
 };
 
-AngleRows angle_rows(const Tensor& x, const Tensor& angles) {
-  AngleRows a;
+RowOffsets row_offsets(const Tensor& x, const Tensor& t) {
+  RowOffsets a;
   a.lead.assign(x.shape().begin(), x.shape().end() - 1);
-  const Shape angle_lead(angles.shape().begin(), angles.shape().end() - 1);
-  Strides row_strides(angle_lead.size());
-  int64_t stride = 1;
-  for (size_t d = angle_lead.size(); d-- > 0;) {
-    row_strides[d] = stride;
-    stride *= angle_lead[d];
-  }
-  a.angle_strides = broadcast_strides(angle_lead, row_strides, a.lead);
+  a.strides = broadcast_strides(Shape(t.shape().begin(), t.shape().end() - 1),
+                                Strides(t.strides().begin(), t.strides().end() - 1), a.lead);
   return a;
 }
 
+bool last_axis_contiguous(const Tensor& t) { return t.size(-1) == 1 || t.strides().back() == 1; }
+
 Tensor rotate_pairs_forward(const Tensor& x, const Tensor& c, const Tensor& s, bool pooled) {
   const int64_t d = x.size(-1), pairs = d / 2, rows = x.numel() / std::max<int64_t>(d, 1);
-  const AngleRows map = angle_rows(x, c);
+  const RowOffsets x_rows = row_offsets(x, x), c_rows = row_offsets(x, c), s_rows = row_offsets(x, s);
   Shape out_shape = x.shape();
   if (pooled) out_shape.back() = pairs;
   Tensor y = Tensor::empty(out_shape, x.dtype());
@@ -79,9 +77,9 @@ Tensor rotate_pairs_forward(const Tensor& x, const Tensor& c, const Tensor& s, b
     T* py = y.mutable_data<T>();
     parallel_for(rows, grain_for(3 * d), [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
-        const T* xr = px + r * d;
-        const T* cr = pc + map.row_of(r) * pairs;
-        const T* sr = ps + map.row_of(r) * pairs;
+        const T* xr = px + x_rows.of(r);
+        const T* cr = pc + c_rows.of(r);
+        const T* sr = ps + s_rows.of(r);
         T* yr = py + r * (pooled ? pairs : d);
         for (int64_t j = 0; j < pairs; ++j) {
           const T u1 = xr[2 * j] * cr[j] - xr[2 * j + 1] * sr[j];
@@ -106,7 +104,7 @@ void rotate_pairs_backward(ag::GradTarget grad_x, ag::GradTarget grad_c, ag::Gra
                            const Tensor& x, const Tensor& c, const Tensor& s, bool pooled) {
   const Tensor grad_y = grad_y_in.contiguous();
   const int64_t d = x.size(-1), pairs = d / 2, rows = x.numel() / std::max<int64_t>(d, 1);
-  const AngleRows map = angle_rows(x, c);
+  const RowOffsets x_rows = row_offsets(x, x), c_rows = row_offsets(x, c), s_rows = row_offsets(x, s);
   Shape angle_shape = x.shape();
   angle_shape.back() = pairs;
   Tensor dx = grad_x.defined() ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
@@ -122,9 +120,9 @@ void rotate_pairs_backward(ag::GradTarget grad_x, ag::GradTarget grad_c, ag::Gra
     T* pds = ds.defined() ? ds.mutable_data<T>() : nullptr;
     parallel_for(rows, grain_for(6 * d), [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
-        const T* xr = px + r * d;
-        const T* cr = pc + map.row_of(r) * pairs;
-        const T* sr = ps + map.row_of(r) * pairs;
+        const T* xr = px + x_rows.of(r);
+        const T* cr = pc + c_rows.of(r);
+        const T* sr = ps + s_rows.of(r);
         const T* gr = pg + r * (pooled ? pairs : d);
         for (int64_t j = 0; j < pairs; ++j) {
           const T g1 = pooled ? gr[j] : gr[2 * j], g2 = pooled ? gr[j] : gr[2 * j + 1];
@@ -157,7 +155,8 @@ ag::Var rotate_pairs(const ag::Var& x, const ag::Var& cos_angles, const ag::Var&
   const Tensor& sv = sin_angles.value();
   Shape lead(xv.shape().begin(), xv.shape().end() - 1);
   lead.push_back(d / 2);
-  const bool fusable = xv.device() == Device::CPU && xv.is_contiguous() && cv.is_contiguous() && sv.is_contiguous() &&
+  const bool fusable = xv.device() == Device::CPU && last_axis_contiguous(xv) && last_axis_contiguous(cv) &&
+                       last_axis_contiguous(sv) &&
                        cv.dtype() == xv.dtype() && sv.dtype() == xv.dtype() &&
                        broadcast_shapes("rotate_pairs", cv.shape(), lead) == lead;
   if (!fusable) return rotate_pairs_composed(x, cos_angles, sin_angles, pooled);

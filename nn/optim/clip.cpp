@@ -1,7 +1,10 @@
 #include "nn/optim/clip.hpp"
 
+#include "tensor/parallel.hpp"
+
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace stripes::nn {
 
@@ -22,8 +25,27 @@ double grad_norm(const NamedParameters& parameters) {
     const Tensor grad = gradient_of(name, parameter);
     if (!grad.defined()) continue;
     dispatch_floating(grad.dtype(), "grad_norm", [&]<typename T>() {
+      // Blocks of kBlock elements summed on the threads, then the block sums in order: the same
+      // norm whatever the thread count; 8 running sums per block keep the additions pipelined.
+      constexpr int64_t kBlock = 1 << 16;
       const T* g = grad.data<T>();
-      for (int64_t i = 0; i < grad.numel(); ++i) sum_of_squares += double(g[i]) * double(g[i]);
+      const int64_t n = grad.numel(), blocks = (n + kBlock - 1) / kBlock;
+      std::vector<double> block_sums(size_t(blocks), 0.0);
+      parallel_for(blocks, 1, [&](int64_t first_block, int64_t last_block) {
+        for (int64_t block = first_block; block < last_block; ++block) {
+          double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+          const int64_t begin = block * kBlock, end = std::min(n, begin + kBlock);
+          int64_t i = begin;
+          for (; i + 8 <= end; i += 8) {
+            for (int lane = 0; lane < 8; ++lane) lanes[lane] += double(g[i + lane]) * double(g[i + lane]);
+          }
+          for (; i < end; ++i) lanes[0] += double(g[i]) * double(g[i]);
+          double total = 0.0;
+          for (double lane : lanes) total += lane;
+          block_sums[size_t(block)] = total;
+        }
+      });
+      for (double block_sum : block_sums) sum_of_squares += block_sum;
     });
   }
   return std::sqrt(sum_of_squares);
@@ -39,7 +61,9 @@ double clip_grad_norm(const NamedParameters& parameters, double max_norm) {
     if (!grad.defined()) continue;
     dispatch_floating(grad.dtype(), "clip_grad_norm", [&]<typename T>() {
       T* g = grad.mutable_data<T>();
-      for (int64_t i = 0; i < grad.numel(); ++i) g[i] = T(double(g[i]) * factor);
+      parallel_for(grad.numel(), kParallelGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) g[i] = T(double(g[i]) * factor);
+      });
     });
   }
   return norm;

@@ -2,6 +2,7 @@
 
 #include "autograd/recorder.hpp"
 #include "tensor/io/tensor_io.hpp"
+#include "tensor/parallel.hpp"
 
 #include <cmath>
 
@@ -81,8 +82,14 @@ void Adam::step() {
                   "{}: gradient {} of '{}' does not match the parameter {}", type(), grad.description(),
                   parameters_[i].first, parameter.value().description());
     dispatch_floating(parameter.dtype(), type(), [&]<typename T>() {
-      adam_update<T>(parameter.mutable_value().mutable_data<T>(), m_[i].mutable_data<T>(), v_[i].mutable_data<T>(),
-                     grad.data<T>(), parameter.numel(), s);
+      T* param = parameter.mutable_value().mutable_data<T>();
+      T* m = m_[i].mutable_data<T>();
+      T* v = v_[i].mutable_data<T>();
+      const T* g = grad.data<T>();
+      // elementwise: any split over the threads gives the same numbers
+      parallel_for(parameter.numel(), kParallelGrain / 8, [&](int64_t begin, int64_t end) {
+        adam_update<T>(param + begin, m + begin, v + begin, g + begin, end - begin, s);
+      });
     });
   }
 }

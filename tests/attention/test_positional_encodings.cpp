@@ -320,13 +320,14 @@ TEST(PositionalEncodings, EveryNameIsConstructibleAndUnknownNamesAreRejected) {
 
 // The fused rotate_pairs op against the composed form: the output and the gradients of x, cos and
 // sin agree to rounding (the compiler may fuse a product and a sum into one FMA), with full and
-// broadcast angles.
+// broadcast angles and a strided (split-heads) x.
 TEST(RotatePairs, FusedOpMatchesTheComposedForm) {
   for (bool pooled : {false, true}) {
     for (const Shape& angle_shape : {Shape{3, 2, 5, 4}, Shape{1, 2, 5, 4}}) {
       for (DType dtype : {DType::Float64, DType::Float32}) {
         Generator g(17);
-        const Tensor x = Tensor::randn({3, 2, 5, 8}, g, dtype);
+        // x as split_heads leaves it: a [B, T, H, D] tensor viewed as [B, H, T, D] (not contiguous)
+        const Tensor x = Tensor::randn({3, 5, 2, 8}, g, dtype).permute({0, 2, 1, 3});
         const Tensor angles = Tensor::randn(angle_shape, g, dtype) * 3.0;
         const Tensor cos_angles = cos(angles), sin_angles = sin(angles);
         const Tensor grad_y = Tensor::randn(pooled ? Shape{3, 2, 5, 4} : Shape{3, 2, 5, 8}, g, dtype);

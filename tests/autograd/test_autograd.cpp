@@ -255,3 +255,23 @@ TEST(LayerNorm, FusedKernelsMatchTheComposedForm) {
     }
   }
 }
+
+// The fused CPU BCE-with-logits (one pass forward, one backward) against the composed form, on
+// logits that reach far into both tails, with soft targets, in float64 and float32.
+TEST(BinaryCrossEntropy, FusedKernelsMatchTheComposedForm) {
+  for (DType dtype : {DType::Float64, DType::Float32}) {
+    Generator generator(41);
+    const Tensor logits = Tensor::randn({5, 1000, 7}, generator, dtype) * 8.0;
+    const Tensor targets = Tensor::rand({5, 1000, 7}, generator, dtype);
+    const BceComparison result = compare_bce_fused_with_composed(logits, targets);
+    const double tolerance = dtype == DType::Float64 ? 1e-12 : 1e-5;
+    for (size_t i = 0; i < 2; ++i) {
+      const Tensor fused = result.fused[i].to(DType::Float64), composed = result.composed[i].to(DType::Float64);
+      ASSERT_EQ(fused.shape(), composed.shape()) << i;
+      const double error = std::sqrt(sum((fused - composed) * (fused - composed)).item()),
+                   scale = std::sqrt(sum(composed * composed).item());
+      EXPECT_GT(scale, 0.0);
+      EXPECT_LT(error / scale, tolerance) << (i == 0 ? "loss " : "gradient ") << dtype_name(dtype);
+    }
+  }
+}
