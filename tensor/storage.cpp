@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
+#include <string_view>
 #include <mutex>
 #include <new>
 #include <unordered_map>
@@ -81,6 +83,14 @@ Storage::Storage(size_t nbytes, Device device) : nbytes_(nbytes), device_(device
     data_ = cpu_allocate(capacity_);
   }
   if (data_ == nullptr) throw_error("out of memory allocating {} bytes on the CPU", nbytes);
+  // STRIPES_POISON_MEMORY=1: every new CPU block is filled with 0xFF bytes (a NaN in float32 and
+  // float64), so a kernel that reads an element nobody wrote shows up as NaN instead of silently
+  // reading whatever a reused block held (a debugging aid; off by default).
+  static const bool poison = [] {
+    const char* value = std::getenv("STRIPES_POISON_MEMORY");
+    return value != nullptr && std::string_view(value) == "1";
+  }();
+  if (poison) std::memset(data_, 0xFF, nbytes);
   const size_t now = g_cpu_bytes_in_use.fetch_add(nbytes, std::memory_order_relaxed) + nbytes;
   size_t peak = g_cpu_bytes_peak.load(std::memory_order_relaxed);
   while (now > peak && !g_cpu_bytes_peak.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {

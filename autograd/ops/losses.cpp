@@ -1,6 +1,7 @@
 // Losses, reduced to a scalar mean.
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
+#include "tensor/eigen.hpp"
 #include "tensor/parallel.hpp"
 
 #include <algorithm>
@@ -35,12 +36,14 @@ static Tensor bce_with_logits_forward_fused(const Tensor& logits, const Tensor& 
     const T* z = logits.data<T>();
     const T* y = targets.data<T>();
     parallel_for(blocks, 8, [&](int64_t first_block, int64_t last_block) {
+      Eigen::Array<T, Eigen::Dynamic, 1> terms(kBlock);
       for (int64_t block = first_block; block < last_block; ++block) {
+        const int64_t begin = block * kBlock, count = std::min(n, begin + kBlock) - begin;
+        const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> zb(z + begin, count), yb(y + begin, count);
+        // Eigen's vectorized exp and log1p (libm's are called one element at a time)
+        terms.head(count) = zb.max(T(0)) - zb * yb + (-zb.abs()).exp().log1p();
         double total = 0.0;
-        for (int64_t i = block * kBlock; i < std::min(n, (block + 1) * kBlock); ++i) {
-          const T zi = z[i];
-          total += double(std::max(zi, T(0)) - zi * y[i] + std::log1p(std::exp(-std::abs(zi))));
-        }
+        for (int64_t i = 0; i < count; ++i) total += double(terms[i]);
         block_sums[size_t(block)] = total;
       }
     });
@@ -59,7 +62,9 @@ static void bce_with_logits_backward_fused(GradTarget grad_logits, const Tensor&
     T* out = grad.mutable_data<T>();
     const T s = T(scale);
     parallel_for(logits.numel(), kParallelGrain / 8, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) out[i] = (T(1) / (T(1) + std::exp(-z[i])) - y[i]) * s;  // (σ(z) - y) / N
+      const int64_t count = end - begin;
+      const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> zb(z + begin, count), yb(y + begin, count);
+      Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(out + begin, count) = ((T(1) + (-zb).exp()).inverse() - yb) * s;  // (σ(z) - y) / N
     });
   });
   grad_logits += std::move(grad);

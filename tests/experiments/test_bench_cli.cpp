@@ -99,3 +99,26 @@ TEST(BenchCli, TrainReportsTokensMemoryAndComponents) {
   }
   EXPECT_EQ(json["results"][1]["pe"], "spe-sine");
 }
+
+// No kernel of a training step reads memory it did not write: with STRIPES_POISON_MEMORY=1 every
+// new CPU block starts as 0xFF bytes (NaN), and the step must give the same loss, bit for bit, as
+// with ordinary (reused, zero-paged) memory, for every linear PE.
+TEST(BenchCli, TrainingStepReadsNoUnwrittenMemory) {
+  const std::string plain = ::testing::TempDir() + "stripes_bench_plain.json";
+  const std::string poisoned = ::testing::TempDir() + "stripes_bench_poisoned.json";
+  const std::string arguments = "bench train --preset small --pes all-linear --T 64 --batch 2 --steps 1 --json ";
+  const CommandResult plain_run = run_stripes(arguments + plain);
+  ASSERT_EQ(plain_run.exit_code, 0) << plain_run.output;
+  setenv("STRIPES_POISON_MEMORY", "1", 1);
+  const CommandResult poisoned_run = run_stripes(arguments + poisoned);
+  unsetenv("STRIPES_POISON_MEMORY");
+  ASSERT_EQ(poisoned_run.exit_code, 0) << poisoned_run.output;
+  const nlohmann::json a = read_json(plain)["results"], b = read_json(poisoned)["results"];
+  ASSERT_EQ(a.size(), b.size());
+  ASSERT_GE(a.size(), 9u);
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_TRUE(a[i]["loss"].is_number()) << a[i].dump();
+    ASSERT_TRUE(b[i]["loss"].is_number()) << "poisoned memory reached the loss: " << b[i].dump();
+    EXPECT_EQ(a[i]["loss"].get<double>(), b[i]["loss"].get<double>()) << a[i]["pe"];
+  }
+}
