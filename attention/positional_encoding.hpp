@@ -88,13 +88,12 @@ const std::vector<std::string>& positional_encoding_names();
 // angles[b, h, t, j] = Σ_l p[b, t, l] f[h, j, l]            p: [B|1, T, L]  f: [H, J, L] -> [B|1, H, T, J]
 ag::Var position_angles(const Tensor& positions, const ag::Var& frequencies);
 
-// RoPE's per-pair rotation (eq. 22): for pair j = (2j, 2j+1) and angle α_j,
+// RoPE's per-pair rotation (eq. 22): for pair j = (2j, 2j+1) and angle α_j, given cos α and sin α
+// (computed once when q and k share the angles),
 //   [x_2j cos α_j − x_2j+1 sin α_j,  x_2j+1 cos α_j + x_2j sin α_j]
-// x: [..., D], angles: [..., D/2] (broadcast) -> rotated [..., D]. With pooled = true, the two
-// rotated coordinates of each pair are summed instead (RoPEPool): -> [..., D/2].
-ag::Var rotate_pairs(const ag::Var& x, const ag::Var& angles, bool pooled = false);
-// The same with cos α and sin α given (computed once when q and k share the angles). One fused op
-// with a hand-written backward on the CPU (attention/pe/rotary.cpp); the composed form below on CUDA.
+// x: [..., D], cos/sin: [..., D/2] (broadcast) -> rotated [..., D]. With pooled = true, the two
+// rotated coordinates of each pair are summed instead (RoPEPool): -> [..., D/2]. One fused op with
+// a hand-written backward on the CPU (attention/pe/rotary.cpp); the composed form below on CUDA.
 ag::Var rotate_pairs(const ag::Var& x, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled = false);
 // The composed reference: strided slices, products and sums of autograd ops.
 ag::Var rotate_pairs_composed(const ag::Var& x, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled = false);

@@ -121,22 +121,6 @@ const Tensor& SavedTensor::get() const {
 
 // ---- backward plumbing ---------------------------------------------------------------------------
 
-Tensor& BackwardContext::grad_input(size_t input) {
-  Edge& edge = node_.inputs.at(input);
-  if (edge.node) {
-    Tensor& g = edge.node->grad_output;
-    if (!g.defined()) g = Tensor::zeros(edge.shape, edge.dtype, edge.device);
-    return g;
-  }
-  if (edge.leaf) {
-    Tensor& g = edge.leaf->grad;
-    if (!g.defined()) g = Tensor::zeros(edge.shape, edge.dtype, edge.device);
-    return g;
-  }
-  no_grad_ = Tensor();
-  return no_grad_;
-}
-
 static Tensor* gradient_slot(const Edge& edge) {
   if (edge.node) return &edge.node->grad_output;
   if (edge.leaf) return &edge.leaf->grad;
@@ -169,6 +153,15 @@ Tensor& GradTarget::buffer() {
   STRIPES_CHECK(defined(), "GradTarget::buffer: this input needs no gradient");
   if (!buffer_->defined()) *buffer_ = Tensor::zeros(edge_->shape, edge_->dtype, edge_->device);
   return *buffer_;
+}
+
+Tensor& BackwardContext::grad_input(size_t input) {
+  GradTarget target = grad_target(input);
+  if (!target.defined()) {
+    no_grad_ = Tensor();
+    return no_grad_;
+  }
+  return target.buffer();
 }
 
 void accumulate_grad(Tensor& grad, const Tensor& contribution) {

@@ -5,6 +5,7 @@
 
 #include "tensor/scalar_functions.hpp"
 
+#include <cmath>
 #include <cstdint>
 
 namespace stripes::philox {
@@ -29,10 +30,22 @@ STRIPES_HOST_DEVICE inline Block bits(uint64_t counter, uint64_t seed) {
   return Block{{c0, c1, c2, c3}};
 }
 
+// The top 53 of 64 random bits, as the integer m of the uniform m·2⁻⁵³.
+STRIPES_HOST_DEVICE inline uint64_t mantissa53(uint32_t high, uint32_t low) {
+  return ((uint64_t(high) << 32) | low) >> 11;
+}
+
 // 53 random bits as a double in [0, 1).
 STRIPES_HOST_DEVICE inline double unit_interval(uint32_t high, uint32_t low) {
-  const uint64_t mantissa = ((uint64_t(high) << 32) | low) >> 11;
-  return double(mantissa) * (1.0 / 9007199254740992.0);  // 2^-53
+  return double(mantissa53(high, low)) * (1.0 / 9007199254740992.0);  // 2^-53
+}
+
+// A Bernoulli(p) draw without the conversion to double: uniform(counter) < p, i.e. m·2⁻⁵³ < p, is
+// exactly m < ⌈p·2⁵³⌉ (p·2⁵³ is exact in double precision). Pass bernoulli_threshold(p).
+inline uint64_t bernoulli_threshold(double p) { return uint64_t(std::ceil(p * 9007199254740992.0)); }
+STRIPES_HOST_DEVICE inline bool bernoulli(uint64_t counter, uint64_t seed, uint64_t threshold) {
+  const Block b = bits(counter, seed);
+  return mantissa53(b.x[0], b.x[1]) < threshold;
 }
 
 STRIPES_HOST_DEVICE inline double uniform(uint64_t counter, uint64_t seed) {

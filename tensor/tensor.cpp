@@ -75,15 +75,10 @@ Tensor Tensor::rand(const Shape& shape, Generator& generator, DType dtype, doubl
 
 Tensor Tensor::bernoulli(const Shape& shape, double p, Generator& generator, DType dtype, Device device) {
   STRIPES_CHECK(p >= 0.0 && p <= 1.0, "bernoulli: probability {} is outside [0, 1]", p);
-  // u < p with u = m·2⁻⁵³ (m the 53-bit integer of the draw) is m < ⌈p·2⁵³⌉, exactly: the same mask as
-  // comparing doubles, without the conversion (p·2⁵³ is exact in double precision).
-  const uint64_t threshold = uint64_t(std::ceil(p * 9007199254740992.0));
-  const uint64_t seed = generator.seed();
+  // uniform(c) < p, compared as integers (philox::bernoulli): the same mask, no conversion
+  const uint64_t threshold = philox::bernoulli_threshold(p), seed = generator.seed();
   return random_fill(shape, generator, dtype, device, "bernoulli", cuda::Distribution::Bernoulli, p, 0.0,
-                     [seed, threshold](uint64_t c) {
-                       const philox::Block b = philox::bits(c, seed);
-                       return ((((uint64_t(b.x[0]) << 32) | b.x[1]) >> 11) < threshold) ? 1.0 : 0.0;
-                     });
+                     [seed, threshold](uint64_t c) { return philox::bernoulli(c, seed, threshold) ? 1.0 : 0.0; });
 }
 
 // ---- metadata ------------------------------------------------------------------------------------

@@ -54,9 +54,9 @@ struct RowOffsets {
   }
 };
 
-RowOffsets row_offsets(const Tensor& x, const Tensor& t) {
+RowOffsets row_offsets(const Shape& x_shape, const Tensor& t) {
   RowOffsets a;
-  a.lead.assign(x.shape().begin(), x.shape().end() - 1);
+  a.lead.assign(x_shape.begin(), x_shape.end() - 1);
   a.strides = broadcast_strides(Shape(t.shape().begin(), t.shape().end() - 1),
                                 Strides(t.strides().begin(), t.strides().end() - 1), a.lead);
   return a;
@@ -66,7 +66,8 @@ bool last_axis_contiguous(const Tensor& t) { return t.size(-1) == 1 || t.strides
 
 Tensor rotate_pairs_forward(const Tensor& x, const Tensor& c, const Tensor& s, bool pooled) {
   const int64_t d = x.size(-1), pairs = d / 2, rows = x.numel() / std::max<int64_t>(d, 1);
-  const RowOffsets x_rows = row_offsets(x, x), c_rows = row_offsets(x, c), s_rows = row_offsets(x, s);
+  const RowOffsets x_rows = row_offsets(x.shape(), x), c_rows = row_offsets(x.shape(), c),
+                   s_rows = row_offsets(x.shape(), s);
   Shape out_shape = x.shape();
   if (pooled) out_shape.back() = pairs;
   Tensor y = Tensor::empty(out_shape, x.dtype());
@@ -99,39 +100,48 @@ Tensor rotate_pairs_forward(const Tensor& x, const Tensor& c, const Tensor& s, b
 
 // With g1 = ∂L/∂u1, g2 = ∂L/∂u2 (pooled: g1 = g2 = ∂L/∂y_j):
 //   ∂x_2j = g1 c + g2 s,   ∂x_2j+1 = g2 c − g1 s,   ∂c = g1 x_2j + g2 x_2j+1,   ∂s = g2 x_2j − g1 x_2j+1
-// ∂c and ∂s are written at x's leading shape, then summed down to c's (broadcast) shape.
+// ∂c and ∂s are written at x's leading shape, then summed down to c's (broadcast) shape. x is
+// undefined when no angle gradient is wanted, c and s when no ∂x is.
 void rotate_pairs_backward(ag::GradTarget grad_x, ag::GradTarget grad_c, ag::GradTarget grad_s, const Tensor& grad_y_in,
-                           const Tensor& x, const Tensor& c, const Tensor& s, bool pooled) {
+                           const Shape& x_shape, const Tensor& x, const Tensor& c, const Tensor& s, bool pooled) {
   const Tensor grad_y = grad_y_in.contiguous();
-  const int64_t d = x.size(-1), pairs = d / 2, rows = x.numel() / std::max<int64_t>(d, 1);
-  const RowOffsets x_rows = row_offsets(x, x), c_rows = row_offsets(x, c), s_rows = row_offsets(x, s);
-  Shape angle_shape = x.shape();
+  const int64_t d = x_shape.back(), pairs = d / 2, rows = shape_numel(x_shape) / std::max<int64_t>(d, 1);
+  const bool want_x = grad_x.defined(), want_angles = grad_c.defined() || grad_s.defined();
+  const RowOffsets x_rows = want_angles ? row_offsets(x_shape, x) : RowOffsets{},
+                   c_rows = want_x ? row_offsets(x_shape, c) : RowOffsets{},
+                   s_rows = want_x ? row_offsets(x_shape, s) : RowOffsets{};
+  Shape angle_shape = x_shape;
   angle_shape.back() = pairs;
-  Tensor dx = grad_x.defined() ? Tensor::empty(x.shape(), x.dtype()) : Tensor();
-  Tensor dc = grad_c.defined() ? Tensor::empty(angle_shape, x.dtype()) : Tensor();
-  Tensor ds = grad_s.defined() ? Tensor::empty(angle_shape, x.dtype()) : Tensor();
-  dispatch_floating(x.dtype(), "rotate_pairs backward", [&]<typename T>() {
-    const T* px = x.data<T>();
-    const T* pc = c.data<T>();
-    const T* ps = s.data<T>();
+  Tensor dx = grad_x.defined() ? Tensor::empty(x_shape, grad_y.dtype()) : Tensor();
+  Tensor dc = grad_c.defined() ? Tensor::empty(angle_shape, grad_y.dtype()) : Tensor();
+  Tensor ds = grad_s.defined() ? Tensor::empty(angle_shape, grad_y.dtype()) : Tensor();
+  dispatch_floating(grad_y.dtype(), "rotate_pairs backward", [&]<typename T>() {
+    const T* px = want_angles ? x.data<T>() : nullptr;
+    const T* pc = want_x ? c.data<T>() : nullptr;
+    const T* ps = want_x ? s.data<T>() : nullptr;
     const T* pg = grad_y.data<T>();
     T* pdx = dx.defined() ? dx.mutable_data<T>() : nullptr;
     T* pdc = dc.defined() ? dc.mutable_data<T>() : nullptr;
     T* pds = ds.defined() ? ds.mutable_data<T>() : nullptr;
     parallel_for(rows, grain_for(6 * d), [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
-        const T* xr = px + x_rows.of(r);
-        const T* cr = pc + c_rows.of(r);
-        const T* sr = ps + s_rows.of(r);
         const T* gr = pg + r * (pooled ? pairs : d);
-        for (int64_t j = 0; j < pairs; ++j) {
-          const T g1 = pooled ? gr[j] : gr[2 * j], g2 = pooled ? gr[j] : gr[2 * j + 1];
-          if (pdx) {
+        if (pdx) {
+          const T* cr = pc + c_rows.of(r);
+          const T* sr = ps + s_rows.of(r);
+          for (int64_t j = 0; j < pairs; ++j) {
+            const T g1 = pooled ? gr[j] : gr[2 * j], g2 = pooled ? gr[j] : gr[2 * j + 1];
             pdx[r * d + 2 * j] = g1 * cr[j] + g2 * sr[j];
             pdx[r * d + 2 * j + 1] = g2 * cr[j] - g1 * sr[j];
           }
-          if (pdc) pdc[r * pairs + j] = g1 * xr[2 * j] + g2 * xr[2 * j + 1];
-          if (pds) pds[r * pairs + j] = g2 * xr[2 * j] - g1 * xr[2 * j + 1];
+        }
+        if (pdc || pds) {
+          const T* xr = px + x_rows.of(r);
+          for (int64_t j = 0; j < pairs; ++j) {
+            const T g1 = pooled ? gr[j] : gr[2 * j], g2 = pooled ? gr[j] : gr[2 * j + 1];
+            if (pdc) pdc[r * pairs + j] = g1 * xr[2 * j] + g2 * xr[2 * j + 1];
+            if (pds) pds[r * pairs + j] = g2 * xr[2 * j] - g1 * xr[2 * j + 1];
+          }
         }
       }
     });
@@ -165,23 +175,14 @@ ag::Var rotate_pairs(const ag::Var& x, const ag::Var& cos_angles, const ag::Var&
   ag::SavedTensor saved_x = keep_x ? ag::SavedTensor(xv, "rotate_pairs", "x") : ag::SavedTensor();
   ag::SavedTensor saved_c = keep_angles ? ag::SavedTensor(cv, "rotate_pairs", "cos") : ag::SavedTensor();
   ag::SavedTensor saved_s = keep_angles ? ag::SavedTensor(sv, "rotate_pairs", "sin") : ag::SavedTensor();
-  const Shape x_shape = xv.shape(), angle_shape = cv.shape();
-  const DType dtype = xv.dtype();
+  const Shape x_shape = xv.shape();
   return ag::make_result(
       "rotate_pairs", rotate_pairs_forward(xv, cv, sv, pooled), {x, cos_angles, sin_angles},
       [=](ag::BackwardContext& ctx) {
-        // Missing operands are only ever multiplied into gradients nobody asked for: zeros of the
-        // right shape keep the kernel simple.
-        const Tensor xs = keep_x ? saved_x.get() : Tensor::zeros(x_shape, dtype);
-        const Tensor cs = keep_angles ? saved_c.get() : Tensor::zeros(angle_shape, dtype);
-        const Tensor ss = keep_angles ? saved_s.get() : Tensor::zeros(angle_shape, dtype);
-        rotate_pairs_backward(ctx.grad_target(0), ctx.grad_target(1), ctx.grad_target(2), ctx.grad_output(), xs, cs, ss,
-                              pooled);
+        rotate_pairs_backward(ctx.grad_target(0), ctx.grad_target(1), ctx.grad_target(2), ctx.grad_output(), x_shape,
+                              keep_x ? saved_x.get() : Tensor(), keep_angles ? saved_c.get() : Tensor(),
+                              keep_angles ? saved_s.get() : Tensor(), pooled);
       });
-}
-
-ag::Var rotate_pairs(const ag::Var& x, const ag::Var& angles, bool pooled) {
-  return rotate_pairs(x, ag::cos(angles), ag::sin(angles), pooled);
 }
 
 Tensor rope_frequencies(int64_t heads, int64_t pairs, int64_t position_dim, bool per_head, DType dtype) {

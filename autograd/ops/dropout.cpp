@@ -5,7 +5,6 @@
 #include "tensor/philox.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace stripes::ag {
 
@@ -17,10 +16,7 @@ namespace stripes::ag {
 template <typename T>
 static void draw_dropout_mask(T* mask, int64_t begin, int64_t end, uint64_t first, uint64_t seed, uint64_t keep_threshold,
                               T kept) {
-  for (int64_t i = begin; i < end; ++i) {
-    const philox::Block b = philox::bits(first + uint64_t(i), seed);
-    mask[i] = ((((uint64_t(b.x[0]) << 32) | b.x[1]) >> 11) < keep_threshold) ? kept : T(0);
-  }
+  for (int64_t i = begin; i < end; ++i) mask[i] = philox::bernoulli(first + uint64_t(i), seed, keep_threshold) ? kept : T(0);
 }
 
 static Tensor dropout_forward(Tensor& mask, const Tensor& x, double p, Generator& generator) {
@@ -35,7 +31,7 @@ static Tensor dropout_forward(Tensor& mask, const Tensor& x, double p, Generator
   Tensor y = Tensor::empty(x.shape(), x.dtype());
   const int64_t n = x.numel();
   const uint64_t first = generator.reserve(uint64_t(n)), seed = generator.seed();
-  const uint64_t keep_threshold = uint64_t(std::ceil((1.0 - p) * 9007199254740992.0));  // ⌈(1-p)·2⁵³⌉
+  const uint64_t keep_threshold = philox::bernoulli_threshold(1.0 - p);
   dispatch_floating(x.dtype(), "dropout", [&]<typename T>() {
     const T kept = T(1.0 / (1.0 - p));
     const T* in = x.data<T>();

@@ -35,7 +35,7 @@ static void permute_backward(GradTarget grad_x, const Tensor& grad_y, const std:
 }
 Var permute(const Var& x, const std::vector<int64_t>& order) {
   return make_result("permute", permute_forward(x.value(), order), {x}, [order](BackwardContext& ctx) {
-    permute_backward(ctx.grad_target(0), ctx.take_grad_output(), order);
+    permute_backward(ctx.grad_target(0), ctx.grad_output(), order);
   });
 }
 Var transpose(const Var& x, int64_t axis_a, int64_t axis_b) {

@@ -3,30 +3,24 @@
 #include "attention/linear_attention.hpp"
 #include "attention/positional_attention.hpp"
 
+#include "tests/support/tensor_compare.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace stripes;
 using namespace stripes::attention;
 
-namespace {
-Tensor randn(const Shape& shape, uint64_t seed, DType dtype = DType::Float64) {
-  Generator g(seed);
-  return Tensor::randn(shape, g, dtype);
-}
-double relative_error(const Tensor& value, const Tensor& reference) {
-  return max_abs(value - reference) / max_abs(reference);
-}
-}  // namespace
+using stripes::test::randn;
 
 TEST(CausalProductChunked, EqualsThePrefixSumToFloat64Precision) {
   // T = 37: full chunks and a partial last one for every chunk size below; C = 64 > T: one chunk.
   const Tensor a = randn({2, 3, 37, 5}, 1), b = randn({2, 3, 37, 5}, 2), c = randn({2, 3, 37, 4}, 3);
   for (bool reverse : {false, true}) {
     const Tensor prefix = causal_product_forward(a, b, c, reverse);
-    EXPECT_LT(relative_error(prefix, causal_product_reference(a, b, c, reverse)), 1e-12);
+    EXPECT_LT(stripes::test::max_relative_error(prefix, causal_product_reference(a, b, c, reverse)), 1e-12);
     for (int64_t chunk : {1, 2, 5, 8, 16, 37, 64}) {
       const Tensor chunked = causal_product_chunked_forward(a, b, c, reverse, chunk);
-      EXPECT_LT(relative_error(chunked, prefix), 1e-10) << "reverse " << reverse << " chunk " << chunk;
+      EXPECT_LT(stripes::test::max_relative_error(chunked, prefix), 1e-10) << "reverse " << reverse << " chunk " << chunk;
     }
   }
 }
@@ -35,7 +29,7 @@ TEST(CausalProductChunked, LongSequencesWithTheDefaultChunk) {
   // Many chunks (T = 300 = 4·64 + 44), attention-like sizes P = 16, Q = 9.
   const Tensor a = randn({2, 300, 16}, 4), b = randn({2, 300, 16}, 5), c = randn({2, 300, 9}, 6);
   for (bool reverse : {false, true}) {
-    EXPECT_LT(relative_error(causal_product_chunked_forward(a, b, c, reverse), causal_product_forward(a, b, c, reverse)),
+    EXPECT_LT(stripes::test::max_relative_error(causal_product_chunked_forward(a, b, c, reverse), causal_product_forward(a, b, c, reverse)),
               1e-10);
   }
 }
@@ -47,13 +41,13 @@ TEST(CausalProductChunked, AccumulatesIntoItsOutputAndReadsStridedInputs) {
   Tensor out = randn({3, 20, 6}, 10);
   const Tensor before = out.clone();
   causal_product_chunked_accumulate(out, a, b, c, false, 8);
-  EXPECT_LT(relative_error(out - before, causal_product_forward(a, b, c.contiguous(), false)), 1e-10);
+  EXPECT_LT(stripes::test::max_relative_error(out - before, causal_product_forward(a, b, c.contiguous(), false)), 1e-10);
 }
 
 TEST(CausalProductChunked, Float32IsCloseAndBadArgumentsAreErrors) {
   const Tensor a = randn({2, 70, 8}, 11, DType::Float32), b = randn({2, 70, 8}, 12, DType::Float32);
   const Tensor c = randn({2, 70, 5}, 13, DType::Float32);
-  EXPECT_LT(relative_error(causal_product_chunked_forward(a, b, c, false), causal_product_forward(a, b, c, false)), 1e-5);
+  EXPECT_LT(stripes::test::max_relative_error(causal_product_chunked_forward(a, b, c, false), causal_product_forward(a, b, c, false)), 1e-5);
   EXPECT_THROW(causal_product_chunked_forward(a, b, c, false, 0), Error);
   EXPECT_THROW(causal_product_chunked_forward(a, b.slice(1, 0, 60), c, false), Error);
   EXPECT_THROW(parse_causal_algorithm("scan"), Error);
@@ -72,7 +66,7 @@ TEST(CausalProductChunked, GradientsEqualThoseOfThePrefixSum) {
       grads[algorithm] = {va.grad(), vb.grad(), vc.grad()};
     }
     for (size_t i = 0; i < 3; ++i) {
-      EXPECT_LT(relative_error(grads[1][i], grads[0][i]), 1e-10) << "reverse " << reverse << " input " << i;
+      EXPECT_LT(stripes::test::max_relative_error(grads[1][i], grads[0][i]), 1e-10) << "reverse " << reverse << " input " << i;
     }
   }
 }
@@ -86,7 +80,7 @@ TEST(CausalProductChunked, LinearAttentionAndTheLayerGiveTheSameOutputEitherWay)
   const Tensor chunked = linear_attention(ag::Var(phi_q), ag::Var(phi_k), ag::Var(v), true, kLinearAttentionEpsilon,
                                           nullptr, CausalAlgorithm::Chunked)
                              .value();
-  EXPECT_LT(relative_error(chunked, prefix), 1e-10);
+  EXPECT_LT(stripes::test::max_relative_error(chunked, prefix), 1e-10);
 
   AttentionConfig config;
   config.model_dim = 16;
@@ -103,7 +97,7 @@ TEST(CausalProductChunked, LinearAttentionAndTheLayerGiveTheSameOutputEitherWay)
     PositionalAttention layer(config, 0);
     outputs[algorithm] = layer.forward(ag::Var(x), {Tensor(), true}).value();
   }
-  EXPECT_LT(relative_error(outputs[1], outputs[0]), 1e-10);
+  EXPECT_LT(stripes::test::max_relative_error(outputs[1], outputs[0]), 1e-10);
   config.causal_algorithm = "scan";
   EXPECT_THROW(PositionalAttention(config, 0), Error);
 }

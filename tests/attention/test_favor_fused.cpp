@@ -1,20 +1,14 @@
 // The one-op FAVOR+ feature map against its composition of primitive ops.
 #include "attention/feature_maps.hpp"
 
+#include "tests/support/tensor_compare.hpp"
+
 #include <gtest/gtest.h>
 
 using namespace stripes;
 using namespace stripes::attention;
 
-namespace {
-Tensor randn(const Shape& shape, uint64_t seed, DType dtype = DType::Float64) {
-  Generator g(seed);
-  return Tensor::randn(shape, g, dtype);
-}
-double relative_error(const Tensor& value, const Tensor& reference) {
-  return max_abs(value - reference) / max_abs(reference);
-}
-}  // namespace
+using stripes::test::randn;
 
 TEST(FavorFused, EqualsTheReferenceInValueAndGradient) {
   // [2, 3, 300, 8]: several row blocks of 128 per sequence and a partial one; a permuted view
@@ -29,10 +23,10 @@ TEST(FavorFused, EqualsTheReferenceInValueAndGradient) {
       ag::Var fused_input(x, true), reference_input(x, true);
       const ag::Var fused = favor_features(fused_input, projection, stabilize);
       const ag::Var reference = favor_features_reference(reference_input, projection, stabilize);
-      EXPECT_LT(relative_error(fused.value(), reference.value()), 1e-13) << "stabilize " << stabilize;
+      EXPECT_LT(stripes::test::max_relative_error(fused.value(), reference.value()), 1e-13) << "stabilize " << stabilize;
       fused.backward(grad);
       reference.backward(grad);
-      EXPECT_LT(relative_error(fused_input.grad(), reference_input.grad()), 1e-12)
+      EXPECT_LT(stripes::test::max_relative_error(fused_input.grad(), reference_input.grad()), 1e-12)
           << "stabilize " << stabilize << " permuted " << permuted;
     }
   }
@@ -47,7 +41,7 @@ TEST(FavorFused, Float32AndSmallShapes) {
       const Tensor fused = favor_features(ag::Var(x), projection, stabilize).value();
       const Tensor reference = favor_features_reference(ag::Var(x), projection, stabilize).value();
       ASSERT_EQ(fused.shape(), reference.shape());
-      EXPECT_LT(relative_error(fused, reference), 1e-5);
+      EXPECT_LT(stripes::test::max_relative_error(fused, reference), 1e-5);
     }
   }
   EXPECT_THROW(favor_features(ag::Var(randn({2, 3}, 6, DType::Float32)), projection, false), Error);

@@ -3,6 +3,7 @@
 #include "attention/feature_maps.hpp"
 #include "attention/linear_attention.hpp"
 #include "autograd/gradcheck.hpp"
+#include "tests/support/tensor_compare.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,11 +13,9 @@
 using namespace stripes;
 using namespace stripes::attention;
 
+using stripes::test::randn;
+
 namespace {
-Tensor randn(const Shape& shape, uint64_t seed, DType dtype = DType::Float64) {
-  Generator g(seed);
-  return Tensor::randn(shape, g, dtype);
-}
 Tensor positive(const Shape& shape, uint64_t seed) {
   Generator g(seed);
   return Tensor::rand(shape, g, DType::Float64, 0.1, 1.0);

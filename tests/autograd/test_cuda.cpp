@@ -5,6 +5,7 @@
 #include "autograd/gradcheck.hpp"
 #include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/math.hpp"
+#include "tests/support/tensor_compare.hpp"
 
 #include <gtest/gtest.h>
 
@@ -31,14 +32,6 @@ uint64_t fresh_seed() {
   return base + 7919 * counter++;
 }
 
-double relative_error(const Tensor& gpu, const Tensor& cpu) {
-  const Tensor g = gpu.to(Device::CPU).to(DType::Float64), c = cpu.to(DType::Float64);
-  EXPECT_EQ(g.shape(), c.shape());
-  const Tensor d = g - c;
-  const double reference = std::sqrt(sum(c * c).item());
-  const double error = std::sqrt(sum(d * d).item());
-  return reference == 0 ? error : error / reference;
-}
 
 double tolerance(DType dtype) { return dtype == DType::Float32 ? 1e-5 : 1e-10; }
 
@@ -51,7 +44,7 @@ void expect_parity(const std::string& what, const std::vector<Tensor>& inputs,
   const Tensor gpu = f(device_inputs);
   ASSERT_EQ(gpu.device(), Device::CUDA) << what;
   EXPECT_TRUE(all_finite(gpu) || !all_finite(cpu)) << what << ": NaN in the GPU output (an unwritten element?)";
-  EXPECT_LT(relative_error(gpu, cpu), tol) << what;
+  EXPECT_LT(stripes::test::norm_relative_error(gpu, cpu), tol) << what;
 }
 
 }  // namespace
@@ -155,9 +148,9 @@ TEST_F(Cuda, RandomDrawsEqualTheCpuDraws) {
   for (DType dtype : {DType::Float32, DType::Float64}) {
     const uint64_t seed = fresh_seed();
     Generator cpu_generator(seed), gpu_generator(seed);
-    EXPECT_LT(relative_error(Tensor::randn({1000}, gpu_generator, dtype, Device::CUDA), Tensor::randn({1000}, cpu_generator, dtype)),
+    EXPECT_LT(stripes::test::norm_relative_error(Tensor::randn({1000}, gpu_generator, dtype, Device::CUDA), Tensor::randn({1000}, cpu_generator, dtype)),
               tolerance(dtype));
-    EXPECT_LT(relative_error(Tensor::rand({1000}, gpu_generator, dtype, -2.0, 3.0, Device::CUDA),
+    EXPECT_LT(stripes::test::norm_relative_error(Tensor::rand({1000}, gpu_generator, dtype, -2.0, 3.0, Device::CUDA),
                              Tensor::rand({1000}, cpu_generator, dtype, -2.0, 3.0)),
               tolerance(dtype));
     EXPECT_EQ(Tensor::bernoulli({1000}, 0.3, gpu_generator, dtype, Device::CUDA).to(DType::Float64).to_vector<double>(),

@@ -1,5 +1,6 @@
 // Helpers shared by the data tests: finding the data root (tests that need POP909 skip with the
-// reason when it is absent), a temporary directory, and hand-made songs.
+// reason when it is absent) and hand-made songs. The temporary folder is
+// tests/support/temporary_folder.hpp.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include "data/pop909/data_root.hpp"
 #include "data/pop909/pop909_dataset.hpp"
 #include "tensor/error.hpp"
+#include "tests/support/temporary_folder.hpp"
 
 namespace stripes::data::testing {
 
@@ -42,27 +44,6 @@ inline const Pop909Catalog& catalog_of(const std::string& root) {
   static const Pop909Catalog catalog = load_pop909_catalog(root);
   return catalog;
 }
-
-// A fresh directory under the system temporary folder, removed with everything in it at the end.
-class TemporaryDirectory {
- public:
-  explicit TemporaryDirectory(const std::string& name) {
-    path_ = std::filesystem::temp_directory_path() / ("stripes-test-" + name + "-" + std::to_string(getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TemporaryDirectory() {
-    std::error_code error;
-    std::filesystem::remove_all(path_, error);
-  }
-  TemporaryDirectory(const TemporaryDirectory&) = delete;
-  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-  std::string path() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A small data root under `directory` with only the songs `song_ids` of the real data root `root`
 // (their MIDI and structure files copied, startpos.csv and split.csv cut down to them; chord_db.csv

@@ -22,7 +22,7 @@ namespace stripes::data {
 namespace {
 
 using testing::make_song;
-using testing::TemporaryDirectory;
+using stripes::test::TemporaryFolder;
 
 ChordDatabase tiny_database() {
   ChordVector c_major;
@@ -198,7 +198,7 @@ TEST(WindowDataset, SeededShuffleAndBatchIterator) {
 // ---- song cache ---------------------------------------------------------------------------------
 
 TEST(SongCache, WriteAndReadBackHandMadeSongs) {
-  TemporaryDirectory directory("cache-roundtrip");
+  TemporaryFolder directory("cache-roundtrip");
   std::vector<Pop909Song> songs = *tiny_songs();
   songs[2].key_changes = {parse_key_name("A:min", "<test>", 1), parse_key_name("C#:maj", "<test>", 2)};
   const std::string path = directory.file("songs.h5");
@@ -220,7 +220,7 @@ TEST(SongCache, WriteAndReadBackHandMadeSongs) {
 
 TEST(SongCachePop909, RebuildsWhenAnOptionOrTheDataChangesAndEqualsAFreshLoad) {
   STRIPES_SKIP_WITHOUT_DATA(real_root);
-  TemporaryDirectory directory("cache-mini");
+  TemporaryFolder directory("cache-mini");
   const std::string root =
       testing::make_mini_data_root(directory.path(), real_root, {1, 10, 180}, {"train", "test", "val"});
   SongCacheOptions cache;
@@ -309,7 +309,7 @@ TEST(SongCachePop909, RebuildsWhenAnOptionOrTheDataChangesAndEqualsAFreshLoad) {
 TEST(SongCachePop909, TheFullCacheEqualsTheFreshLoad) {
   STRIPES_SKIP_WITHOUT_DATA(root);
   const Pop909Catalog& catalog = testing::catalog_of(root);
-  TemporaryDirectory directory("cache-full");
+  TemporaryFolder directory("cache-full");
   SongCacheOptions cache;
   cache.directory = directory.path();
   cache.progress = false;
@@ -344,7 +344,7 @@ TEST(WindowFilePop909, Song001WindowsFileEqualsTheGoldenFile) {
   const std::string golden_path = root + "/stripe-alignment/golden_windows.h5";
   if (!std::filesystem::exists(golden_path)) GTEST_SKIP() << "no " << golden_path;
   const Pop909Song song = load_pop909_song(testing::catalog_of(root), 1);
-  TemporaryDirectory directory("windows");
+  TemporaryFolder directory("windows");
   const std::string path = directory.file("w.h5");
   EXPECT_EQ(write_windows_file(path, {&song}, 512, 64, "test"), 10);
 
@@ -397,7 +397,7 @@ TEST(DataCheckPop909, TheFullDatasetIsConsistent) {
 
 TEST(DataCheckPop909, AnInconsistencyFailsTheCheck) {
   STRIPES_SKIP_WITHOUT_DATA(real_root);
-  TemporaryDirectory directory("check-mini");
+  TemporaryFolder directory("check-mini");
   const std::string root = testing::make_mini_data_root(directory.path(), real_root, {1, 2, 3}, {"train", "val", "test"});
   DataCheckOptions options;
   options.check_cache = false;

@@ -1,46 +1,29 @@
-// Helpers shared by the harmonization tests (test_harmonization, test_report, test_reproduce):
-// a temporary folder, the message of an expected error, and a handful of real POP909 songs.
+// Helpers shared by the harmonization tests (test_harmonization, test_harmonize_midi, test_report,
+// test_reproduce): a temporary folder, the message of an expected error, a handful of real POP909
+// songs, the tiny model config and text files.
 #pragma once
 
 #include "data/pop909/data_root.hpp"
 #include "data/pop909/pop909_dataset.hpp"
 #include "experiments/harmonization/training.hpp"
 #include "tensor/error.hpp"
+#include "tests/support/temporary_folder.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <array>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 namespace stripes::harmonization::test {
 
-// A fresh, empty folder under the system's temp dir, removed with everything in it at scope end.
-// Unique per process and per object.
-class TemporaryFolder {
- public:
-  explicit TemporaryFolder(const std::string& name) {
-    static int count = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("stripes-test-" + name + "-" + std::to_string(getpid()) + "-" + std::to_string(count++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TemporaryFolder() {
-    std::error_code error;
-    std::filesystem::remove_all(path_, error);
-  }
-  TemporaryFolder(const TemporaryFolder&) = delete;
-  TemporaryFolder& operator=(const TemporaryFolder&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using stripes::test::TemporaryFolder;
 
 // The message of the stripes::Error `action` throws; "" when it throws none.
 inline std::string error_of(const std::function<void()>& action) {
@@ -67,6 +50,33 @@ inline HarmonizationData handful_of_songs(const std::string& root, int per_split
   result.songs = songs;
   result.encoder = std::make_shared<const data::ContextEncoder>(catalog.chords);
   return result;
+}
+
+// The small model the harmonization tests build: the small preset at width 16, 2 heads, 8
+// features, no dropout.
+inline HarmonizationConfig tiny_config(const std::string& pe, const std::string& context) {
+  HarmonizationConfig config = preset_config("small");
+  config.pe = pe;
+  config.context = context;
+  config.d_model = 16;
+  config.heads = 2;
+  config.d_ff = 16;
+  config.features = 8;
+  config.dropout = 0.0;
+  return config;
+}
+
+// Write `text` to `path`, creating its folders; read a whole file back.
+inline void write_text_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path);
+  out << text;
+}
+inline std::string read_text_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 #ifdef STRIPES_SOURCE_DIR

@@ -33,18 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-HarmonizationConfig tiny_config(const std::string& pe, const std::string& context) {
-  HarmonizationConfig config = preset_config("small");
-  config.pe = pe;
-  config.context = context;
-  config.d_model = 16;
-  config.heads = 2;
-  config.d_ff = 16;
-  config.features = 8;
-  config.dropout = 0.0;
-  return config;
-}
-
 Tensor random_positions(const HarmonizationConfig& config, int64_t batch, int64_t steps, uint64_t seed) {
   Generator generator(seed);
   const int64_t width = config.position_dim();

@@ -12,6 +12,7 @@
 #include "nn/checkpoint.hpp"
 #include "tensor/error.hpp"
 #include "tensor/math.hpp"
+#include "tests/experiments/harmonization_fixtures.hpp"
 #include "tests/support/expect_error.hpp"
 
 #include "tests/support/run_stripes.hpp"
@@ -35,35 +36,11 @@ namespace {
 namespace fs = std::filesystem;
 using stripes::testing::expect_error_message;
 
-#ifdef STRIPES_SOURCE_DIR
-const char* const kRepoRoot = STRIPES_SOURCE_DIR;
-#else
-const char* const kRepoRoot = "";
-#endif
-
 constexpr int kQuarter = 16;  // grid ticks
 constexpr int kBar = 64;
 
 // MIDI pitches of octave 4.
 constexpr int C4 = 60, D4 = 62, E4 = 64, F4 = 65, G4 = 67, A4 = 69, B4 = 71, C5 = 72;
-
-class TemporaryDirectory {
- public:
-  explicit TemporaryDirectory(const std::string& name) {
-    path_ = fs::temp_directory_path() / ("stripes-test-" + name + "-" + std::to_string(getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TemporaryDirectory() {
-    std::error_code error;
-    fs::remove_all(path_, error);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string path() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
 
 data::ChordVector chord_of(int root, const std::vector<int>& intervals) {
   data::ChordVector chord;
@@ -266,7 +243,7 @@ std::vector<std::array<int64_t, 3>> arpeggio(int64_t start) {
 }
 
 TEST(MelodyMidi, TheTrackNamedMelodyIsTheMelodyWhateverItsPlace) {
-  TemporaryDirectory directory("harmonize-midi-tracks");
+  test::TemporaryFolder directory("harmonize-midi-tracks");
   // Written as: conductor 0, Piano 1, melody 2, Bridge 3, Chords 4.
   const std::string path = write_file(directory.file("named.mid"),
                                       {midi_track("Piano", {{36, 0, 1920}}), midi_track("melody", arpeggio(0)),
@@ -291,7 +268,7 @@ TEST(MelodyMidi, TheTrackNamedMelodyIsTheMelodyWhateverItsPlace) {
 }
 
 TEST(MelodyMidi, WithoutAMelodyTrackTheFirstTrackWithNotesThatIsNotBridgeOrChords) {
-  TemporaryDirectory directory("harmonize-midi-first");
+  test::TemporaryFolder directory("harmonize-midi-first");
   const std::string path = write_file(directory.file("first.mid"), {midi_track("Bridge", {{C5, 0, 480}}),
                                                                     midi_track("", {}), midi_track("Lead", arpeggio(0)),
                                                                     midi_track("Strings", {{48, 0, 1920}})});
@@ -305,7 +282,7 @@ TEST(MelodyMidi, WithoutAMelodyTrackTheFirstTrackWithNotesThatIsNotBridgeOrChord
 }
 
 TEST(MelodyMidi, QuantizesToTheGridAndStartsAtTheBarOfTheFirstNote) {
-  TemporaryDirectory directory("harmonize-midi-grid");
+  test::TemporaryFolder directory("harmonize-midi-grid");
   // At 480 per quarter a grid tick is 30 MIDI ticks; the melody starts in bar 2 (MIDI tick 3840).
   const int64_t bar2 = 2 * 1920;
   const std::string path = write_file(directory.file("grid.mid"),
@@ -339,7 +316,7 @@ TEST(MelodyMidi, QuantizesToTheGridAndStartsAtTheBarOfTheFirstNote) {
 }
 
 TEST(MelodyMidi, ClearErrorsForMissingMalformedAndSilentFiles) {
-  TemporaryDirectory directory("harmonize-midi-errors");
+  test::TemporaryFolder directory("harmonize-midi-errors");
   expect_error_message([&] { read_melody_midi(directory.file("absent.mid")); }, {directory.file("absent.mid"), "cannot open"});
 
   const std::string garbage = directory.file("garbage.mid");
@@ -354,7 +331,7 @@ TEST(MelodyMidi, ClearErrorsForMissingMalformedAndSilentFiles) {
 }
 
 TEST(MelodyMidi, NonFourFourWarnsAndProceeds) {
-  TemporaryDirectory directory("harmonize-midi-meter");
+  test::TemporaryFolder directory("harmonize-midi-meter");
   const std::string path = write_file(directory.file("waltz.mid"), {midi_track("MELODY", arpeggio(0))}, 3);
   const MelodyMidi melody = read_melody_midi(path);
   ASSERT_EQ(melody.warnings.size(), 1u);
@@ -367,15 +344,9 @@ TEST(MelodyMidi, NonFourFourWarnsAndProceeds) {
 
 // ---- the model ------------------------------------------------------------------------------------------
 
+// The shared tiny model with windows of 64 steps.
 HarmonizationConfig tiny_config(const std::string& pe, const std::string& context) {
-  HarmonizationConfig config = preset_config("small");
-  config.pe = pe;
-  config.context = context;
-  config.d_model = 16;
-  config.heads = 2;
-  config.d_ff = 16;
-  config.features = 8;
-  config.dropout = 0.0;
+  HarmonizationConfig config = test::tiny_config(pe, context);
   config.sequence_length = 64;
   config.eval_sequence_length = 64;
   return config;
@@ -427,7 +398,7 @@ TEST(HarmonizeMidiModel, SongLogitsAreTheModelRunOnConsecutiveWindows) {
 }
 
 TEST(HarmonizeMidiModel, WrongModelKindAndMcpContextAreClearErrors) {
-  TemporaryDirectory directory("harmonize-midi-kinds");
+  test::TemporaryFolder directory("harmonize-midi-kinds");
   // A checkpoint of something else: parameters, but no 'harmonization' config.
   const std::string other = directory.file("other-run");
   fs::create_directories(other);
@@ -444,7 +415,7 @@ TEST(HarmonizeMidiModel, WrongModelKindAndMcpContextAreClearErrors) {
 }
 
 TEST(HarmonizeMidiModel, RunBinarizationFromMetricsJson) {
-  TemporaryDirectory directory("harmonize-midi-binarization");
+  test::TemporaryFolder directory("harmonize-midi-binarization");
   const auto write_metrics = [&](const std::string& text) { std::ofstream(directory.file("metrics.json")) << text; };
   EXPECT_EQ(read_run_binarization(directory.path()).config, (metrics::BinarizationConfig{0.5, 0}));
   EXPECT_EQ(read_run_binarization(directory.path()).source, "default");
@@ -471,7 +442,7 @@ TEST(HarmonizeMidiModel, RunBinarizationFromMetricsJson) {
 }
 
 TEST(HarmonizeMidiModel, EndToEndWithAnUntrainedModelAndAHandMadeChordDatabase) {
-  TemporaryDirectory directory("harmonize-midi-e2e");
+  test::TemporaryFolder directory("harmonize-midi-e2e");
   const std::string run = directory.file("run");
   write_untrained_run(run, tiny_config("ropepool", "BIN"));
   const std::shared_ptr<HarmonizationModel> model = load_run_model(run);
@@ -539,14 +510,6 @@ TEST(HarmonizeMidiModel, EndToEndWithAnUntrainedModelAndAHandMadeChordDatabase) 
 
 // ---- with data ------------------------------------------------------------------------------------------------
 
-#define SKIP_WITHOUT_DATA(root)                                              \
-  std::string root;                                                          \
-  try {                                                                      \
-    root = data::resolve_data_root("", kRepoRoot);                           \
-  } catch (const Error& error) {                                             \
-    GTEST_SKIP() << "POP909 data not available, skipping: " << error.what(); \
-  }
-
 // The melody estimate against POP909's annotated chords, on the validation songs (where the
 // defaults were chosen; chord_estimation.hpp has the test split's numbers): it must agree far more
 // often than the tonic triad everywhere would.
@@ -587,7 +550,7 @@ TEST(ChordEstimationPop909, AgreesWithTheAnnotatedChordsFarAboveTheTonicBaseline
 
 #ifdef STRIPES_BINARY
 TEST(HarmonizeMidiCli, ModeAndModelErrors) {
-  TemporaryDirectory directory("harmonize-midi-cli");
+  test::TemporaryFolder directory("harmonize-midi-cli");
   auto [code, output] = run_stripes("harmonize", directory.path());
   EXPECT_NE(code, 0);
   EXPECT_NE(output.find("--song ID"), std::string::npos) << output;
@@ -628,7 +591,7 @@ TEST(HarmonizeMidiCli, BrieflyTrainedModelHarmonizesAMidiFile) {
   config.max_train_windows = 4;
   config.steps = 4;
   config.curriculum_ramp_steps = 0;
-  TemporaryDirectory directory("harmonize-midi-trained");
+  test::TemporaryFolder directory("harmonize-midi-trained");
   TrainRunOptions train;
   train.run_dir = directory.file("run");
   train.progress = false;

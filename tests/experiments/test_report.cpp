@@ -28,19 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void write_file(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path);
-  out << text;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // metrics.json in the new format; a metric's value x for CS, SSMD = 30 - x / 2, GS = x + 5,
 // NDD = 100 - x (so the best CS is also the best of every metric).
 nlohmann::json scores_of(double cs) {
@@ -59,8 +46,8 @@ void write_run(const fs::path& runs, const std::string& preset, const std::strin
         {"sequence_length", 1024}, {"windows", 16}, {"split", "test"}, {"seconds", 2.0}, {"scores", scores_of(*lg_cs)}};
   }
   const fs::path dir = runs / fmt::format("{}-{}-{}-s{}", preset, pe, context, seed);
-  write_file(dir / "config.json", "{}\n");
-  write_file(dir / "metrics.json", json.dump(2));
+  write_text_file(dir / "config.json", "{}\n");
+  write_text_file(dir / "metrics.json", json.dump(2));
 }
 
 // The fixture (preset small):
@@ -81,8 +68,8 @@ void write_fixture(const fs::path& runs) {
     write_run(runs, "small", "BIN", "ropepool", seed, 24 + seed, 30 + seed);
   }
   write_run(runs, "paper", "BIN", "ropepool", 0, 27);
-  write_file(runs / "small-ropepool-BIN-s9" / "config.json", "{}\n");
-  write_file(runs / "small-ropepool-BIN-s9" / "train_summary.json", "{\"steps\": 10}\n");
+  write_text_file(runs / "small-ropepool-BIN-s9" / "config.json", "{}\n");
+  write_text_file(runs / "small-ropepool-BIN-s9" / "train_summary.json", "{\"steps\": 10}\n");
 }
 
 const ReportRow& find_row(const ReportTable& table, const std::string& context, const std::string& pe) {
@@ -290,11 +277,11 @@ TEST(Report, WritesFilesAndFigure4WithOneSeriesPerPE) {
   }
   EXPECT_FALSE(fs::exists(out / "mutual_information.json"));  // only computed values are cached
   EXPECT_FALSE(output.mutual_information.computed);
-  EXPECT_EQ(read_file(out / "table.md"), output.markdown);
+  EXPECT_EQ(read_text_file(out / "table.md"), output.markdown);
   EXPECT_NE(output.markdown.find("of our runs: not computed; the paper's Table I values"), std::string::npos) << output.markdown;
 
   // Preset small: three PEs (the one RoPE variant of KEY is "RoPE") + the paper's three series.
-  const std::string svg = read_file(out / "figure4-small.svg");
+  const std::string svg = read_text_file(out / "figure4-small.svg");
   for (const char* label : {"RoPE (ours)", "F-StrIPE1 (ours)", "RoPEPool (ours)", "RoPE (paper)", "F-StrIPE1 (paper)",
                             "RoPEPool (paper)"}) {
     EXPECT_NE(svg.find(std::string(">") + label + "<"), std::string::npos) << label;
@@ -303,20 +290,20 @@ TEST(Report, WritesFilesAndFigure4WithOneSeriesPerPE) {
   for (size_t at = svg.find("(ours)<"); at != std::string::npos; at = svg.find("(ours)<", at + 1)) ++ours;
   EXPECT_EQ(ours, 3u * 4u);  // 3 series in each of the 4 panels' legends
   EXPECT_NE(svg.find("Table I MI (ours was not computed)"), std::string::npos);
-  const std::string paper_svg = read_file(out / "figure4.svg");
+  const std::string paper_svg = read_text_file(out / "figure4.svg");
   EXPECT_NE(paper_svg.find(">RoPEPool (ours)<"), std::string::npos);
   EXPECT_EQ(paper_svg.find(">F-StrIPE1 (ours)<"), std::string::npos);
-  const std::string significance = read_file(out / "significance.csv");
+  const std::string significance = read_text_file(out / "significance.csv");
   EXPECT_NE(significance.find("small,KEY,ID,CS,3,RoPEPool,21,F-StrIPE1,20,"), std::string::npos) << significance;
 
   // A cached MI is used (and said) without loading any data.
-  write_file(out / "mutual_information.json",
+  write_text_file(out / "mutual_information.json",
              R"({"source": "computed", "description": "test values", "nats": {"TIME": 0.005, "REP": 0.04, "KEY": 0.041, "BIN": 0.95}})");
   options.mutual_information = MutualInformationSource::kAuto;
   const ReportOutput cached = write_report(options);
   EXPECT_TRUE(cached.mutual_information.computed);
   EXPECT_DOUBLE_EQ(cached.mutual_information.nats.at("BIN"), 0.95);
-  EXPECT_NE(read_file(out / "figure4-small.svg").find("test values"), std::string::npos);
+  EXPECT_NE(read_text_file(out / "figure4-small.svg").find("test values"), std::string::npos);
 }
 
 TEST(Report, ClearErrors) {
@@ -328,21 +315,21 @@ TEST(Report, ClearErrors) {
   message = error_of([&] { collect_runs({(folder.path() / "missing").string()}); });
   EXPECT_NE(message.find("does not exist"), std::string::npos) << message;
   // Malformed JSON: the file is named.
-  write_file(folder.path() / "bad" / "run" / "metrics.json", "{ \"pe\": ");
+  write_text_file(folder.path() / "bad" / "run" / "metrics.json", "{ \"pe\": ");
   message = error_of([&] { collect_runs({(folder.path() / "bad").string()}); });
   EXPECT_NE(message.find((folder.path() / "bad" / "run" / "metrics.json").string()), std::string::npos) << message;
   EXPECT_NE(message.find("not valid JSON"), std::string::npos) << message;
   // A field of the wrong type, and a setting with no score.
-  write_file(folder.path() / "typed" / "run" / "metrics.json",
+  write_text_file(folder.path() / "typed" / "run" / "metrics.json",
              R"({"pe": "ropepool", "context": "BIN", "preset": "small", "seed": "zero", "in_domain": {"scores": {"CS": 1}}})");
   message = error_of([&] { collect_runs({(folder.path() / "typed").string()}); });
   EXPECT_NE(message.find("metrics.json"), std::string::npos) << message;
-  write_file(folder.path() / "empty-scores" / "run" / "metrics.json",
+  write_text_file(folder.path() / "empty-scores" / "run" / "metrics.json",
              R"({"pe": "ropepool", "context": "BIN", "preset": "small", "seed": 0, "in_domain": {"scores": {}}})");
   message = error_of([&] { collect_runs({(folder.path() / "empty-scores").string()}); });
   EXPECT_NE(message.find("holds none of CS, SSMD, GS, NDD"), std::string::npos) << message;
   // Only runs without metrics: write_report says which and why.
-  write_file(folder.path() / "untrained" / "run" / "config.json", "{}");
+  write_text_file(folder.path() / "untrained" / "run" / "config.json", "{}");
   ReportRunOptions options;
   options.paths = {(folder.path() / "untrained").string()};
   options.mutual_information = MutualInformationSource::kPaper;
@@ -353,7 +340,7 @@ TEST(Report, ClearErrors) {
 
 TEST(Report, ReadsTheOlderFlatMetricsFormat) {
   TemporaryFolder folder("flat");
-  write_file(folder.path() / "run" / "metrics.json",
+  write_text_file(folder.path() / "run" / "metrics.json",
              R"({"pe": "ropepool", "context": "BIN", "preset": "small", "seed": 0, "sequence_length": 256, "setting": "in_domain",
                  "in_domain": {"CS": 1.5, "SSMD": 25.9, "GS": 2.4, "NDD": 100.0}, "seconds": 21.2})");
   const RunRecord record = read_run_record((folder.path() / "run").string());
@@ -374,7 +361,7 @@ TEST(ReportCli, PrintsTheTableAndWarnings) {
   EXPECT_NE(output.find("| | | paper | 5 | _21.05 1.22†_ |"), std::string::npos) << output;
   EXPECT_TRUE(fs::exists(fs::path(out) / "figure4-small.svg"));
 
-  write_file(folder.path() / "bad" / "run" / "metrics.json", "[1, 2");
+  write_text_file(folder.path() / "bad" / "run" / "metrics.json", "[1, 2");
   std::tie(code, output) = run_stripes(fmt::format("report {} --paper-mi", (folder.path() / "bad").string()));
   EXPECT_EQ(code, 1);
   EXPECT_NE(output.find("bad/run/metrics.json is not valid JSON"), std::string::npos) << output;

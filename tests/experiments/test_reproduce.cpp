@@ -30,12 +30,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void write_json(const fs::path& path, const nlohmann::json& json) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path);
-  out << json.dump(2);
-}
-
 ReproduceOptions small_bin_grid(const fs::path& runs) {
   ReproduceOptions options;
   options.table = 3;
@@ -53,8 +47,9 @@ void fake_trained(const ReproduceOptions& options, const std::string& pe, int se
   const fs::path dir = fs::path(options.runs_dir) / fmt::format("{}-bin-s{}", pe, seed);
   nlohmann::json json;
   to_json(json, config);
-  write_json(dir / "config.json", json);
-  write_json(dir / "train_summary.json", {{"steps", config.steps}, {"train_windows", 512}, {"seconds", 60.0}});
+  write_text_file(dir / "config.json", json.dump(2));
+  const nlohmann::json summary = {{"steps", config.steps}, {"train_windows", 512}, {"seconds", 60.0}};
+  write_text_file(dir / "train_summary.json", summary.dump(2));
 }
 
 void fake_metrics(const ReproduceOptions& options, const std::string& pe, int seed, bool length_generalization) {
@@ -64,7 +59,7 @@ void fake_metrics(const ReproduceOptions& options, const std::string& pe, int se
   if (length_generalization) {
     json["length_generalization"] = {{"sequence_length", 1024}, {"seconds", 10.0}, {"scores", {{"CS", 2.0}}}};
   }
-  write_json(dir / "metrics.json", json);
+  write_text_file(dir / "metrics.json", json.dump(2));
 }
 
 TEST(Reproduce, DryRunListsExactlyTheRemainingWork) {
