@@ -224,6 +224,7 @@ nlohmann::json machine_json(const MachineInfo& machine) {
   return {{"threads", machine.threads},
           {"cpu", machine.cpu},
           {"matmul_gflops", machine.matmul_flops / 1e9},
+          {"fma_peak_gflops", machine.fma_peak_flops / 1e9},
           {"copy_gbs", machine.copy_bytes / 1e9},
           {"load_average", machine.load_average}};
 }

@@ -4,8 +4,14 @@
 #include "tensor/math.hpp"
 #include "tensor/parallel.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
+#include <vector>
+
+#if defined(__AVX512F__) || defined(__FMA__)
+#include <immintrin.h>
+#endif
 
 namespace stripes::bench {
 
@@ -39,6 +45,64 @@ double measure_matmul_rate(int64_t n, DType dtype) {
   return 2.0 * double(n) * double(n) * double(n) / t;
 }
 
+namespace {
+// Twelve independent accumulators: enough to cover the FMA latency (4 cycles) of two FMA units.
+// Returns a sum so the compiler cannot drop the loop. The intrinsics are explicit FMAs, so
+// -ffp-contract=off does not split them.
+float fma_chain(int64_t iterations) {
+#if defined(__AVX512F__)
+  using Vector = __m512;
+  auto broadcast = [](float x) { return _mm512_set1_ps(x); };
+  auto fma = [](Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); };
+  auto lane0 = [](Vector a) { return _mm512_cvtss_f32(a); };
+#elif defined(__FMA__)
+  using Vector = __m256;
+  auto broadcast = [](float x) { return _mm256_set1_ps(x); };
+  auto fma = [](Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); };
+  auto lane0 = [](Vector a) { return _mm256_cvtss_f32(a); };
+#else
+  using Vector = float;
+  auto broadcast = [](float x) { return x; };
+  auto fma = [](Vector a, Vector b, Vector c) { return std::fma(a, b, c); };
+  auto lane0 = [](Vector a) { return a; };
+#endif
+  Vector acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = broadcast(1.0f + 1e-6f * float(i));
+  const Vector scale = broadcast(0.999999f), shift = broadcast(1e-7f);
+  for (int64_t n = 0; n < iterations; ++n) {
+    for (int i = 0; i < 12; ++i) acc[i] = fma(acc[i], scale, shift);
+  }
+  float sum = 0;
+  for (int i = 0; i < 12; ++i) sum += lane0(acc[i]);
+  return sum;
+}
+
+constexpr int64_t kFloatsPerVector =
+#if defined(__AVX512F__)
+    16;
+#elif defined(__FMA__)
+    8;
+#else
+    1;
+#endif
+}  // namespace
+
+double measure_fma_peak() {
+  const int threads = max_threads();
+  const int64_t iterations = int64_t(1) << 22;
+  std::vector<float> sink(size_t(threads), 0.0f);
+  const double t = best_time(
+      [&] {
+        parallel_for(threads, 1, [&](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i) sink[size_t(i)] += fma_chain(iterations);
+        });
+      },
+      0.2, 3);
+  volatile float keep = sink[0];
+  (void)keep;
+  return 2.0 * 12.0 * double(kFloatsPerVector) * double(iterations) * double(threads) / t;
+}
+
 double load_average() {
   std::ifstream in("/proc/loadavg");
   double load = -1;
@@ -60,6 +124,7 @@ MachineInfo measure_machine(DType dtype) {
   }
   info.copy_bytes = measure_copy_bandwidth();
   info.matmul_flops = measure_matmul_rate(1024, dtype);
+  info.fma_peak_flops = measure_fma_peak();
   return info;
 }
 

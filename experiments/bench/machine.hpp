@@ -2,6 +2,8 @@
 // machine's own capability (its "floor"):
 //   matmul rate     float32 (or float64) GEMM n×n×n through tensor/matmul (Eigen), all threads, FLOP/s
 //   copy bandwidth  memcpy of 256 MiB over all threads, read + write bytes per second
+//   FMA peak        float32 fused multiply-adds on registers only, all threads: the most any
+//                   kernel could do (printed for context; floors use the matmul rate)
 // and the timing helper they all use.
 #pragma once
 
@@ -42,11 +44,15 @@ double measure_copy_bandwidth();
 double measure_device_copy_bandwidth();
 // GEMM rate (FLOP/s, 2n³ per product) of matmul on n×n operands, all threads, best of a few runs.
 double measure_matmul_rate(int64_t n = 1024, DType dtype = DType::Float32);
+// float32 FLOP/s (2 per fused multiply-add) of independent register FMAs at the widest vector
+// width compiled for (AVX-512, else AVX2+FMA, else scalar std::fma), all threads, best of a few runs.
+double measure_fma_peak();
 
 struct MachineInfo {
   int threads = 0;
   double matmul_flops = 0;      // FLOP/s
   double copy_bytes = 0;        // bytes/s (read + write)
+  double fma_peak_flops = 0;    // float32 FLOP/s of register-only FMAs, all threads
   double load_average = -1;     // 1-minute load average when the benchmark started (/proc/loadavg)
   std::string cpu;              // model name from /proc/cpuinfo
 };

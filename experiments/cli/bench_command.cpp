@@ -36,8 +36,9 @@ void write_json(const std::string& path, const nlohmann::json& json) {
 void print_machine(const bench::MachineInfo& machine) {
   fmt::print("machine: {} threads ({}), load average {:.2f} at start\n", machine.threads,
              machine.cpu.empty() ? "cpu ?" : machine.cpu, machine.load_average);
-  fmt::print("measured: float32 matmul 1024³ {:.1f} GFLOP/s, copy bandwidth {:.1f} GB/s (read + write)\n",
-             machine.matmul_flops / 1e9, machine.copy_bytes / 1e9);
+  fmt::print("measured: float32 matmul 1024³ {:.1f} GFLOP/s ({:.0f}% of the {:.1f} GFLOP/s FMA peak), copy bandwidth {:.1f} GB/s (read + write)\n",
+             machine.matmul_flops / 1e9, 100.0 * machine.matmul_flops / machine.fma_peak_flops,
+             machine.fma_peak_flops / 1e9, machine.copy_bytes / 1e9);
 }
 
 std::string megabytes(double bytes) { return fmt::format("{:.1f}", bytes / (1024.0 * 1024.0)); }
@@ -59,7 +60,8 @@ void add_matmul_command(CLI::App& bench) {
     STRIPES_CHECK(device == Device::CPU || cuda::available(), "bench matmul --device cuda: {}", cuda::device_description());
     const double bandwidth = device == Device::CPU ? bench::measure_copy_bandwidth() : bench::measure_device_copy_bandwidth();
     if (device == Device::CPU) {
-      fmt::print("machine: {} threads, measured copy bandwidth {:.1f} GB/s\n", max_threads(), bandwidth / 1e9);
+      fmt::print("machine: {} threads, measured copy bandwidth {:.1f} GB/s, float32 FMA peak {:.1f} GFLOP/s\n", max_threads(),
+                 bandwidth / 1e9, bench::measure_fma_peak() / 1e9);
     } else {
       fmt::print("device: {}, measured device copy bandwidth {:.1f} GB/s\n", cuda::device_description(), bandwidth / 1e9);
     }

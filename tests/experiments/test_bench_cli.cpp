@@ -34,7 +34,7 @@ TEST(BenchCli, AttentionWritesEveryCaseWithItsFloors) {
   }
   const nlohmann::json json = read_json(path);
   EXPECT_EQ(json["benchmark"], "attention");
-  for (const char* key : {"threads", "matmul_gflops", "copy_gbs", "load_average"}) EXPECT_TRUE(json["machine"].contains(key)) << key;
+  for (const char* key : {"threads", "matmul_gflops", "fma_peak_gflops", "copy_gbs", "load_average"}) EXPECT_TRUE(json["machine"].contains(key)) << key;
   // 3 PEs × 2 modes × 3 kinds × 2 lengths
   ASSERT_EQ(json["results"].size(), 36u);
   int skipped = 0, timed = 0;
