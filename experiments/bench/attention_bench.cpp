@@ -4,6 +4,7 @@
 #include "attention/linear_attention.hpp"
 #include "attention/positional_encoding.hpp"
 #include "autograd/ops.hpp"
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/error.hpp"
 #include "tensor/profile.hpp"
 #include "tensor/storage.hpp"
@@ -93,12 +94,13 @@ void run_case(AttentionBenchResult& r, const AttentionBenchOptions& options, con
   }
 
   Generator generator(7);
+  const Device device = options.device;
   const bool backward = r.mode == "forward+backward";
   const Shape shape = {1, r.sequences, r.length, r.head_dim};
-  const Tensor q = Tensor::randn(shape, generator, dtype), k = Tensor::randn(shape, generator, dtype);
-  const Tensor v = Tensor::randn(shape, generator, dtype), grad_y = Tensor::randn(shape, generator, dtype);
+  const Tensor q = Tensor::randn(shape, generator, dtype, device), k = Tensor::randn(shape, generator, dtype, device);
+  const Tensor v = Tensor::randn(shape, generator, dtype, device), grad_y = Tensor::randn(shape, generator, dtype, device);
   const Tensor projection =
-      is_linear(r.kind) ? attention::draw_random_projection(r.feature_dim, r.features / 2, generator, dtype) : Tensor();
+      is_linear(r.kind) ? attention::draw_random_projection(r.feature_dim, r.features / 2, generator, dtype).to(device) : Tensor();
   const attention::CausalAlgorithm algorithm =
       r.kind == "linear-chunked" ? attention::CausalAlgorithm::Chunked : attention::CausalAlgorithm::Prefix;
 
@@ -133,12 +135,27 @@ void run_case(AttentionBenchResult& r, const AttentionBenchOptions& options, con
       ag::NoGradGuard no_grad;
       attend(ag::Var(q), ag::Var(k), ag::Var(v));
     }
+    if (device == Device::CUDA) cuda::synchronize();  // the time of the work, not of its launch
   };
-  one_run();  // warm-up, and the memory high-water mark of one run
-  const size_t before = Storage::cpu_bytes_in_use();
-  Storage::reset_cpu_peak();
-  one_run();
-  r.peak_bytes = double(Storage::cpu_bytes_peak() - before);
+  if (device == Device::CUDA) {
+    try {
+      one_run();  // warm-up
+    } catch (const std::exception& e) {
+      r.skipped = true;
+      r.note = fmt::format("not on cuda yet: {}", e.what());
+      return;
+    }
+    const size_t before = cuda::memory_stats().in_use;
+    cuda::reset_peak();
+    one_run();
+    r.peak_bytes = double(cuda::memory_stats().peak - before);
+  } else {
+    one_run();  // warm-up, and the memory high-water mark of one run
+    const size_t before = Storage::cpu_bytes_in_use();
+    Storage::reset_cpu_peak();
+    one_run();
+    r.peak_bytes = double(Storage::cpu_bytes_peak() - before);
+  }
   r.seconds = best_time(one_run, options.min_seconds, options.min_runs);
   if (options.breakdown) {
     profile::reset();
@@ -221,8 +238,10 @@ std::vector<AttentionBenchResult> run_attention_bench(const AttentionBenchOption
 }
 
 nlohmann::json machine_json(const MachineInfo& machine) {
-  return {{"threads", machine.threads},
+  return {{"device", std::string(device_name(machine.device))},
+          {"threads", machine.threads},
           {"cpu", machine.cpu},
+          {"gpu", machine.gpu},
           {"matmul_gflops", machine.matmul_flops / 1e9},
           {"fma_peak_gflops", machine.fma_peak_flops / 1e9},
           {"copy_gbs", machine.copy_bytes / 1e9},

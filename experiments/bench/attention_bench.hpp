@@ -1,5 +1,6 @@
 // `stripes bench attention`: the attention computation of one layer, from per-head q, k, v to the
-// per-head output y, for every attention kind and PE, forward and forward+backward, on the CPU.
+// per-head output y, for every attention kind and PE, forward and forward+backward, on the CPU or
+// (`--device cuda`) the GPU.
 //
 //   q, k, v: [1, BH, T, D] float32 (BH = batch × heads), positions: the time index
 //   softmax:          y = softmax(PE(q) PE(k)ᵀ/√d_φ + PE bias, causal) v                 O(T²)
@@ -34,6 +35,11 @@ struct AttentionBenchOptions {
   std::vector<std::string> pes = {"nope"};
   std::vector<std::string> modes = {"forward", "forward+backward"};
   int64_t chunk = 64;
+  // Device::CUDA: inputs, random features and every op on the GPU, each run ended by a
+  // synchronize; peak memory from the CUDA caching allocator. A case whose PE cannot run there yet
+  // (its parameters live on the CPU until modules can move, issue 7) is reported as skipped with
+  // the error it raised.
+  Device device = Device::CPU;
   double min_seconds = 0.3;  // per case: repeat until this much time was spent (after a warm-up run)
   int min_runs = 2;
   // Softmax is skipped when BH·T² exceeds this (its T×T matrices: 4 bytes each, several alive in

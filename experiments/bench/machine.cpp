@@ -1,6 +1,7 @@
 #include "experiments/bench/machine.hpp"
 
 #include "tensor/cuda/cuda_backend.hpp"
+#include "tensor/error.hpp"
 #include "tensor/math.hpp"
 #include "tensor/parallel.hpp"
 
@@ -38,10 +39,15 @@ double measure_device_copy_bandwidth() {
   return 2.0 * double(n) * sizeof(float) / t;
 }
 
-double measure_matmul_rate(int64_t n, DType dtype) {
+double measure_matmul_rate(int64_t n, DType dtype, Device device) {
   Generator generator(0);
-  const Tensor a = Tensor::randn({n, n}, generator, dtype), b = Tensor::randn({n, n}, generator, dtype);
-  const double t = best_time([&] { matmul(a, b); }, 0.3, 3);
+  const Tensor a = Tensor::randn({n, n}, generator, dtype, device), b = Tensor::randn({n, n}, generator, dtype, device);
+  const double t = best_time(
+      [&] {
+        matmul(a, b);
+        if (device == Device::CUDA) cuda::synchronize();
+      },
+      0.3, 3);
   return 2.0 * double(n) * double(n) * double(n) / t;
 }
 
@@ -110,8 +116,9 @@ double load_average() {
   return load;
 }
 
-MachineInfo measure_machine(DType dtype) {
+MachineInfo measure_machine(DType dtype, Device device) {
   MachineInfo info;
+  info.device = device;
   info.threads = max_threads();
   info.load_average = load_average();
   std::ifstream cpuinfo("/proc/cpuinfo");
@@ -121,6 +128,13 @@ MachineInfo measure_machine(DType dtype) {
       if (colon != std::string::npos) info.cpu = line.substr(colon + 2);
       break;
     }
+  }
+  if (device == Device::CUDA) {
+    STRIPES_CHECK(cuda::available(), "no usable GPU: {}", cuda::device_description());
+    info.gpu = cuda::device_description();
+    info.copy_bytes = measure_device_copy_bandwidth();
+    info.matmul_flops = measure_matmul_rate(4096, dtype, Device::CUDA);
+    return info;
   }
   info.copy_bytes = measure_copy_bandwidth();
   info.matmul_flops = measure_matmul_rate(1024, dtype);

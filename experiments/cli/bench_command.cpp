@@ -36,6 +36,11 @@ void write_json(const std::string& path, const nlohmann::json& json) {
 void print_machine(const bench::MachineInfo& machine) {
   fmt::print("machine: {} threads ({}), load average {:.2f} at start\n", machine.threads,
              machine.cpu.empty() ? "cpu ?" : machine.cpu, machine.load_average);
+  if (machine.device == Device::CUDA) {
+    fmt::print("device: {}; measured: float32 matmul 4096³ {:.1f} GFLOP/s (cuBLAS), device copy bandwidth {:.1f} GB/s (read + write)\n",
+               machine.gpu, machine.matmul_flops / 1e9, machine.copy_bytes / 1e9);
+    return;
+  }
   fmt::print("measured: float32 matmul 1024³ {:.1f} GFLOP/s ({:.0f}% of the {:.1f} GFLOP/s FMA peak), copy bandwidth {:.1f} GB/s (read + write)\n",
              machine.matmul_flops / 1e9, 100.0 * machine.matmul_flops / machine.fma_peak_flops,
              machine.fma_peak_flops / 1e9, machine.copy_bytes / 1e9);
@@ -85,10 +90,11 @@ void add_matmul_command(CLI::App& bench) {
 
 void add_attention_command(CLI::App& bench) {
   auto* cmd = bench.add_subcommand(
-      "attention", "Attention from per-head q, k, v to y: softmax and linear (prefix-sum, chunked), any PE, on the CPU");
+      "attention", "Attention from per-head q, k, v to y: softmax and linear (prefix-sum, chunked), any PE, on the CPU or GPU");
   auto options = std::make_shared<bench::AttentionBenchOptions>();
   auto json_path = std::make_shared<std::string>();
   auto threads = std::make_shared<int>(0);
+  auto device_name_option = std::make_shared<std::string>("cpu");
   cmd->add_option("--T", options->lengths, "Sequence lengths (comma-separated)")->delimiter(',')->capture_default_str();
   cmd->add_option("--M", options->features, "Random features of φ")->delimiter(',')->capture_default_str();
   cmd->add_option("--D", options->head_dims, "Head dimensions")->delimiter(',')->capture_default_str();
@@ -106,12 +112,16 @@ void add_attention_command(CLI::App& bench) {
       ->capture_default_str();
   cmd->add_flag("--breakdown", options->breakdown, "One more run per case with profile labels: time per component");
   cmd->add_option("--threads", *threads, "OpenMP threads (0 = all cores)");
+  cmd->add_option("--device", *device_name_option, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
   cmd->add_option("--json", *json_path, "Also write the results as JSON to this file");
-  cmd->callback([options, json_path, threads] {
+  cmd->callback([options, json_path, threads, device_name_option] {
     if (*threads > 0) omp_set_num_threads(*threads);
     if (options->pes.size() == 1 && options->pes[0] == "all") options->pes = bench::linear_pe_names();
+    options->device = parse_device(*device_name_option);
+    STRIPES_CHECK(options->device == Device::CPU || cuda::available(), "bench attention --device cuda: {}",
+                  cuda::device_description());
     bench::check_attention_bench_options(*options);  // before the machine is measured (a second)
-    const bench::MachineInfo machine = bench::measure_machine();
+    const bench::MachineInfo machine = bench::measure_machine(DType::Float32, options->device);
     print_machine(machine);
     fmt::print("causal attention, float32, q k v [1, BH, T, D]; FAVOR+ φ; floor = max(FLOPs / matmul rate, bytes / copy bandwidth)\n");
     fmt::print("{:<15} {:<9} {:<8} {:>6} {:>4} {:>4} {:>4} {:>10} {:>9} {:>8} {:>7} {:>10} {:>10} {:>8} {:>9}\n", "kind", "pe",
@@ -141,6 +151,7 @@ void add_attention_command(CLI::App& bench) {
       json["machine"] = bench::machine_json(machine);
       json["machine"]["load_average_end"] = bench::load_average();
       json["dtype"] = "float32";
+      json["device"] = *device_name_option;
       json["chunk"] = options->chunk;
       json["results"] = nlohmann::json::array();
       for (const auto& r : results) json["results"].push_back(bench::to_json(r));

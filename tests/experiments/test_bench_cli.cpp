@@ -1,5 +1,6 @@
 // `stripes bench attention` and `stripes bench train` on tiny configurations: they run, print
 // their tables and write JSON with the documented keys. (No timing assertions: shared machines.)
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tests/support/run_stripes.hpp"
 
 #include <gtest/gtest.h>
@@ -34,7 +35,7 @@ TEST(BenchCli, AttentionWritesEveryCaseWithItsFloors) {
   }
   const nlohmann::json json = read_json(path);
   EXPECT_EQ(json["benchmark"], "attention");
-  for (const char* key : {"threads", "matmul_gflops", "fma_peak_gflops", "copy_gbs", "load_average"}) EXPECT_TRUE(json["machine"].contains(key)) << key;
+  for (const char* key : {"device", "threads", "matmul_gflops", "fma_peak_gflops", "copy_gbs", "load_average"}) EXPECT_TRUE(json["machine"].contains(key)) << key;
   // 3 PEs × 2 modes × 3 kinds × 2 lengths
   ASSERT_EQ(json["results"].size(), 36u);
   int skipped = 0, timed = 0;
@@ -58,6 +59,32 @@ TEST(BenchCli, AttentionWritesEveryCaseWithItsFloors) {
   // skipped: stripe with both linear kinds (8 cases), softmax at T = 64 (2·64² > 4096) for nope, ropepool, stripe × 2 modes
   EXPECT_EQ(skipped, 8 + 6);
   EXPECT_EQ(timed, 36 - 14);
+}
+
+// Without a GPU: a clear error naming the option and why, exit code 1. With one: the nope cases
+// run on it (timed, with device peak memory) and the JSON says so.
+TEST(BenchCli, AttentionOnCudaRunsOrSaysWhyNot) {
+  const std::string path = ::testing::TempDir() + "stripes_bench_attention_cuda.json";
+  const CommandResult run = run_stripes(
+      "bench attention --device cuda --T 32 --M 8 --D 4 --bh 2 --kinds softmax,linear-prefix,linear-chunked --pes nope "
+      "--modes forward,forward+backward --min-time 0 --min-runs 1 --json " + path);
+  if (!stripes::cuda::available()) {
+    EXPECT_EQ(run.exit_code, 1) << run.output;
+    EXPECT_NE(run.output.find("bench attention --device cuda: "), std::string::npos) << run.output;
+    EXPECT_NE(run.output.find(stripes::cuda::device_description()), std::string::npos) << run.output;
+    return;
+  }
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("cuBLAS"), std::string::npos) << run.output;
+  const nlohmann::json json = read_json(path);
+  EXPECT_EQ(json["device"], "cuda");
+  EXPECT_EQ(json["machine"]["device"], "cuda");
+  ASSERT_EQ(json["results"].size(), 6u);
+  for (const auto& r : json["results"]) {
+    ASSERT_FALSE(r["skipped"].get<bool>()) << r.dump();
+    EXPECT_GT(r["seconds"].get<double>(), 0.0);
+    EXPECT_GT(r["peak_bytes"].get<double>(), 0.0);
+  }
 }
 
 TEST(BenchCli, AttentionRejectsUnknownNames) {
