@@ -11,8 +11,11 @@
 #include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/math.hpp"
+#include "tensor/profile.hpp"
 
 #include "tensor/eigen.hpp"
+
+#include <chrono>
 
 namespace stripes {
 
@@ -69,6 +72,8 @@ void gemm_block(T* out, int64_t ldc, const T* a, const T* b, int64_t m, int64_t 
 
 }  // namespace
 
+static Tensor matmul_cpu(const Tensor& a, const Tensor& b);
+
 // Shape checks shared by both backends; returns the output shape.
 static Shape matmul_output_shape(const Tensor& a, const Tensor& b) {
   require_same_dtype("matmul", a, b);
@@ -86,8 +91,23 @@ static Shape matmul_output_shape(const Tensor& a, const Tensor& b) {
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   STRIPES_CHECK(a.defined() && b.defined(), "matmul: input tensor is undefined");
-  matmul_output_shape(a, b);
-  if (a.device() == Device::CUDA) return cuda::matmul(a, b);
+  const Shape shape = matmul_output_shape(a, b);
+  // The work counter of tensor/profile.hpp (bench train prints it beside the matmul floor).
+  const bool profiling = profile::enabled();
+  const double flops = 2.0 * double(shape_numel(shape)) * double(a.size(-1));
+  if (a.device() == Device::CUDA) {
+    Tensor out = cuda::matmul(a, b);
+    if (profiling) profile::add_matmul(flops, 0.0);
+    return out;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  Tensor out = matmul_cpu(a, b);
+  if (profiling) profile::add_matmul(flops, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return out;
+}
+
+// The CPU product (shape checks done by matmul()).
+static Tensor matmul_cpu(const Tensor& a, const Tensor& b) {
   require_cpu("matmul", a);
   require_cpu("matmul", b);
   STRIPES_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: both operands need at least 2 dimensions, got a{} and b{}",

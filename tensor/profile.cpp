@@ -28,6 +28,7 @@ struct Registry {
   std::map<std::string, Total, std::less<>> totals;
   std::set<std::string, std::less<>> interned;
   std::unordered_map<const char*, const char*> backward_labels;
+  MatmulTotals matmul;
 };
 
 Registry& registry() {
@@ -59,6 +60,21 @@ void reset() {
   Registry& r = registry();
   std::lock_guard lock(r.mutex);
   r.totals.clear();
+  r.matmul = {};
+}
+
+void add_matmul(double flops, double seconds) {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  r.matmul.flops += flops;
+  r.matmul.seconds += seconds;
+  ++r.matmul.calls;
+}
+
+MatmulTotals matmul_totals() {
+  Registry& r = registry();
+  std::lock_guard lock(r.mutex);
+  return r.matmul;
 }
 
 std::vector<Entry> entries() {

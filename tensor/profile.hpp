@@ -43,6 +43,18 @@ std::vector<Entry> entries();
 // Total of one label (0 when never seen).
 double seconds(std::string_view label);
 
+// The GEMM work of stripes::matmul while profiling is on, a second dimension beside the labels:
+// FLOPs (2·m·n·k per product), the calls' inclusive wall time (CPU calls; a CUDA call returns
+// before its kernel ends, so it adds FLOPs only) and the number of calls. Cleared by reset().
+// Products that kernels run on Eigen directly (the chunked causal product, FAVOR+) are not in it.
+struct MatmulTotals {
+  double flops = 0;
+  double seconds = 0;
+  int64_t calls = 0;
+};
+void add_matmul(double flops, double seconds);
+MatmulTotals matmul_totals();
+
 // The innermost open label on this thread, or nullptr.
 const char* current_label();
 // A stable copy of `label` (same pointer for equal strings): for labels built at run time.

@@ -92,6 +92,9 @@ TrainBenchResult run_one(const TrainBenchOptions& options, const harmonization::
     attributed += e.seconds;
   }
   r.components.emplace_back("other", std::max(0.0, total - attributed) / options.steps);
+  const profile::MatmulTotals matmul = profile::matmul_totals();
+  r.matmul_flops = matmul.flops / options.steps;
+  r.matmul_seconds = matmul.seconds / options.steps;
   profile::reset();
   return r;
 }
@@ -138,6 +141,8 @@ nlohmann::json to_json(const TrainBenchResult& r) {
           {"peak_bytes", r.peak_bytes},
           {"step_peak_bytes", r.step_peak_bytes},
           {"resident_bytes", r.resident_bytes},
+          {"matmul_flops_per_step", r.matmul_flops},
+          {"matmul_seconds_per_step", r.matmul_seconds},
           {"loss", r.loss},
           {"components", components}};
 }

@@ -11,7 +11,9 @@
 // above what was allocated before the step: parameters, gradients of the previous step are freed
 // by zero_grad, Adam moments), and the share of the step per component from the profile labels
 // (tensor/profile.hpp): forward labels as opened by the modules, backward attributed to the label
-// under which each node was recorded, "optimizer" (clipping and Adam), "other" (the rest).
+// under which each node was recorded, "optimizer" (clipping and Adam), "other" (the rest); and the
+// GEMM work of stripes::matmul per step, FLOPs and time (profile::matmul_totals), which the command
+// prints beside its floor at the measured matmul rate.
 #pragma once
 
 #include "experiments/bench/machine.hpp"
@@ -46,6 +48,8 @@ struct TrainBenchResult {
   double step_peak_bytes = 0;   // the same above the bytes in use when the step started
   double resident_bytes = 0;    // bytes in use before a step (parameters, optimizer moments)
   double loss = 0;              // loss of the last step (a sanity check: ≈ 0.69 at the start)
+  double matmul_flops = 0;      // per step: FLOPs of stripes::matmul (Linear layers and PE products, forward and backward)
+  double matmul_seconds = 0;    // per step: their wall time
   std::vector<std::pair<std::string, double>> components;  // seconds per step, largest first ("other" last)
 };
 

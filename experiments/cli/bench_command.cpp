@@ -184,7 +184,7 @@ void add_train_command(CLI::App& bench) {
     if (options->pes.size() == 1 && options->pes[0] == "all-linear") options->pes = bench::linear_pe_names();
     bench::MachineInfo machine = bench::measure_machine();
     print_machine(machine);
-    const auto results = bench::run_train_bench(*options, [](const bench::TrainBenchResult& r) {
+    const auto results = bench::run_train_bench(*options, [&machine](const bench::TrainBenchResult& r) {
       fmt::print("\n{} preset, pe {}, context {}, {} attention{}, T {}, batch {}, {} parameters, {} timed steps\n", r.preset,
                  r.pe, r.context, r.attention, r.causal_algorithm.empty() ? "" : " (" + r.causal_algorithm + ")", r.length,
                  r.batch, r.parameters, r.steps);
@@ -192,6 +192,13 @@ void add_train_command(CLI::App& bench) {
       fmt::print("  memory: peak {} MB during a step ({} MB above the {} MB resident before it; {:.1f} KB per token)\n",
                  megabytes(r.peak_bytes), megabytes(r.step_peak_bytes), megabytes(r.resident_bytes),
                  r.step_peak_bytes / double(r.length * r.batch) / 1024.0);
+      if (r.matmul_seconds > 0) {
+        const double floor = r.matmul_flops / machine.matmul_flops;
+        fmt::print("  matmul (every stripes::matmul: the Linear layers, PE products): {:.1f} GFLOP per step in {:.3f} s, {:.1f} GFLOP/s; floor at the measured "
+                   "matmul rate {:.3f} s (x{:.2f}); the rest of the step {:.3f} s\n",
+                   r.matmul_flops / 1e9, r.matmul_seconds, r.matmul_flops / r.matmul_seconds / 1e9, floor,
+                   r.matmul_seconds / floor, r.seconds_per_step - r.matmul_seconds);
+      }
       double total = 0;
       for (const auto& [label, seconds] : r.components) total += seconds;
       fmt::print("  {:<36} {:>9} {:>7}\n", "component", "ms/step", "share");

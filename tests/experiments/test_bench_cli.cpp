@@ -96,6 +96,21 @@ TEST(BenchCli, AttentionRejectsUnknownNames) {
   EXPECT_NE(pe.output.find("rope-z"), std::string::npos) << pe.output;
 }
 
+// The GEMM work of a step, counted by matmul, against the count by hand. Small preset, pe nope (no
+// PE product), N = B·T = 64 tokens; Linear weights: input 256×64, per layer q, k, v, out 64×64 and
+// the FFN 64×128 + 128×64, output 64×384: Σ in·out = 16384 + 2·32768 + 24576 = 106496.
+// Forward 2N·Σ, ∂W 2N·Σ, ∂x 2N·(Σ − 16384) (the input layer's x is data): 2·64·303104.
+TEST(BenchCli, TrainCountsTheStepsMatmulWork) {
+  const std::string path = ::testing::TempDir() + "stripes_bench_train_flops.json";
+  const CommandResult run = run_stripes("bench train --preset small --pes nope --T 32 --batch 2 --steps 2 --json " + path);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("GFLOP per step"), std::string::npos) << run.output;
+  const nlohmann::json json = read_json(path);
+  ASSERT_EQ(json["results"].size(), 1u);
+  EXPECT_EQ(json["results"][0]["matmul_flops_per_step"].get<double>(), 2.0 * 64 * 303104);
+  EXPECT_GT(json["results"][0]["matmul_seconds_per_step"].get<double>(), 0.0);
+}
+
 TEST(BenchCli, TrainReportsTokensMemoryAndComponents) {
   const std::string path = ::testing::TempDir() + "stripes_bench_train.json";
   const CommandResult run =

@@ -1,5 +1,6 @@
 // The process-wide CPU allocation counter (Storage::cpu_bytes_in_use / cpu_bytes_peak) and the
 // named timers of tensor/profile.hpp.
+#include "tensor/math.hpp"
 #include "tensor/profile.hpp"
 #include "tensor/tensor.hpp"
 
@@ -106,4 +107,26 @@ TEST(StorageCounter, LargeBlocksAreCachedForReuseAndNotCountedAsInUse) {
   }
   EXPECT_EQ(Storage::cpu_bytes_cached(), 0u);
   Storage::set_cpu_cache_limit(size_t(4) << 30);
+}
+
+// matmul adds 2·m·n·k per product (batched: times the batch) to the work counter, only while
+// profiling is on; reset() clears it.
+TEST(Profile, MatmulWorkIsCountedOnlyWhileOn) {
+  profile::reset();
+  Generator generator(3);
+  const Tensor a = Tensor::randn({2, 3, 4}, generator), b = Tensor::randn({4, 5}, generator);
+  matmul(a, b);
+  EXPECT_EQ(profile::matmul_totals().calls, 0);
+  {
+    profile::EnableGuard on;
+    matmul(a, b);                                                    // 2 · (2·3) · 5 · 4 = 240
+    matmul(Tensor::randn({64, 32}, generator), Tensor::randn({32, 16}, generator));  // 2·64·16·32 = 65536
+  }
+  const profile::MatmulTotals totals = profile::matmul_totals();
+  EXPECT_EQ(totals.calls, 2);
+  EXPECT_EQ(totals.flops, 240.0 + 65536.0);
+  EXPECT_GT(totals.seconds, 0.0);
+  profile::reset();
+  EXPECT_EQ(profile::matmul_totals().calls, 0);
+  EXPECT_EQ(profile::matmul_totals().flops, 0.0);
 }
