@@ -72,8 +72,6 @@ void gemm_block(T* out, int64_t ldc, const T* a, const T* b, int64_t m, int64_t 
 
 }  // namespace
 
-static Tensor matmul_cpu(const Tensor& a, const Tensor& b);
-
 // Shape checks shared by both backends; returns the output shape.
 static Shape matmul_output_shape(const Tensor& a, const Tensor& b) {
   require_same_dtype("matmul", a, b);
@@ -89,37 +87,13 @@ static Shape matmul_output_shape(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
-  STRIPES_CHECK(a.defined() && b.defined(), "matmul: input tensor is undefined");
-  const Shape shape = matmul_output_shape(a, b);
-  // The work counter of tensor/profile.hpp (bench train prints it beside the matmul floor).
-  const bool profiling = profile::enabled();
-  const double flops = 2.0 * double(shape_numel(shape)) * double(a.size(-1));
-  if (a.device() == Device::CUDA) {
-    Tensor out = cuda::matmul(a, b);
-    if (profiling) profile::add_matmul(flops, 0.0);
-    return out;
-  }
-  const auto start = profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
-  Tensor out = matmul_cpu(a, b);
-  if (profiling) profile::add_matmul(flops, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return out;
-}
-
-// The CPU product (shape checks done by matmul()).
-static Tensor matmul_cpu(const Tensor& a, const Tensor& b) {
+// The CPU product; `out_shape` is matmul_output_shape(a, b) (the shapes are checked there).
+static Tensor matmul_cpu(const Tensor& a, const Tensor& b, const Shape& out_shape) {
   require_cpu("matmul", a);
   require_cpu("matmul", b);
-  STRIPES_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: both operands need at least 2 dimensions, got a{} and b{}",
-                shape_str(a.shape()), shape_str(b.shape()));
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
-  STRIPES_CHECK(b.size(-2) == k, "matmul: inner dimensions differ: a{} @ b{} ({} vs {})", shape_str(a.shape()),
-                shape_str(b.shape()), k, b.size(-2));
   const Shape batch_a(a.shape().begin(), a.shape().end() - 2), batch_b(b.shape().begin(), b.shape().end() - 2);
-  const Shape batch = broadcast_shapes("matmul (batch dimensions)", batch_a, batch_b);
-  Shape out_shape = batch;
-  out_shape.push_back(m);
-  out_shape.push_back(n);
+  const Shape batch(out_shape.begin(), out_shape.end() - 2);
 
   const MatrixOperand left = as_matrix_operand(a), right = as_matrix_operand(b);
   // Per-batch element offsets from the (broadcast) batch strides.
@@ -203,6 +177,23 @@ static Tensor matmul_cpu(const Tensor& a, const Tensor& b) {
       for (int64_t i = 0; i < batch_count; ++i) one_product(i);
     }
   });
+  return out;
+}
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  STRIPES_CHECK(a.defined() && b.defined(), "matmul: input tensor is undefined");
+  const Shape shape = matmul_output_shape(a, b);
+  // The work counter of tensor/profile.hpp (bench train prints it beside the matmul floor).
+  const bool profiling = profile::enabled();
+  const double flops = 2.0 * double(shape_numel(shape)) * double(a.size(-1));
+  if (a.device() == Device::CUDA) {
+    Tensor out = cuda::matmul(a, b);
+    if (profiling) profile::add_matmul(flops, 0.0);
+    return out;
+  }
+  const auto start = profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
+  Tensor out = matmul_cpu(a, b, shape);
+  if (profiling) profile::add_matmul(flops, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return out;
 }
 

@@ -52,45 +52,39 @@ double measure_matmul_rate(int64_t n, DType dtype, Device device) {
 }
 
 namespace {
-// Twelve independent accumulators: enough to cover the FMA latency (4 cycles) of two FMA units.
-// Returns a sum so the compiler cannot drop the loop. The intrinsics are explicit FMAs, so
-// -ffp-contract=off does not split them.
-float fma_chain(int64_t iterations) {
+// One register of float32 lanes at the widest width compiled for, and an explicit FMA on it (the
+// intrinsics stay fused under -ffp-contract=off).
 #if defined(__AVX512F__)
-  using Vector = __m512;
-  auto broadcast = [](float x) { return _mm512_set1_ps(x); };
-  auto fma = [](Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); };
-  auto lane0 = [](Vector a) { return _mm512_cvtss_f32(a); };
+using Vector = __m512;
+Vector broadcast(float x) { return _mm512_set1_ps(x); }
+Vector fused_multiply_add(Vector a, Vector b, Vector c) { return _mm512_fmadd_ps(a, b, c); }
+float first_lane(Vector a) { return _mm512_cvtss_f32(a); }
 #elif defined(__FMA__)
-  using Vector = __m256;
-  auto broadcast = [](float x) { return _mm256_set1_ps(x); };
-  auto fma = [](Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); };
-  auto lane0 = [](Vector a) { return _mm256_cvtss_f32(a); };
+using Vector = __m256;
+Vector broadcast(float x) { return _mm256_set1_ps(x); }
+Vector fused_multiply_add(Vector a, Vector b, Vector c) { return _mm256_fmadd_ps(a, b, c); }
+float first_lane(Vector a) { return _mm256_cvtss_f32(a); }
 #else
-  using Vector = float;
-  auto broadcast = [](float x) { return x; };
-  auto fma = [](Vector a, Vector b, Vector c) { return std::fma(a, b, c); };
-  auto lane0 = [](Vector a) { return a; };
+using Vector = float;
+Vector broadcast(float x) { return x; }
+Vector fused_multiply_add(Vector a, Vector b, Vector c) { return std::fma(a, b, c); }
+float first_lane(Vector a) { return a; }
 #endif
+constexpr int64_t kFloatsPerVector = int64_t(sizeof(Vector) / sizeof(float));
+
+// Twelve independent accumulators: enough to cover the FMA latency (4 cycles) of two FMA units.
+// Returns a sum so the compiler cannot drop the loop.
+float fma_chain(int64_t iterations) {
   Vector acc[12];
   for (int i = 0; i < 12; ++i) acc[i] = broadcast(1.0f + 1e-6f * float(i));
   const Vector scale = broadcast(0.999999f), shift = broadcast(1e-7f);
   for (int64_t n = 0; n < iterations; ++n) {
-    for (int i = 0; i < 12; ++i) acc[i] = fma(acc[i], scale, shift);
+    for (int i = 0; i < 12; ++i) acc[i] = fused_multiply_add(acc[i], scale, shift);
   }
   float sum = 0;
-  for (int i = 0; i < 12; ++i) sum += lane0(acc[i]);
+  for (int i = 0; i < 12; ++i) sum += first_lane(acc[i]);
   return sum;
 }
-
-constexpr int64_t kFloatsPerVector =
-#if defined(__AVX512F__)
-    16;
-#elif defined(__FMA__)
-    8;
-#else
-    1;
-#endif
 }  // namespace
 
 double measure_fma_peak() {

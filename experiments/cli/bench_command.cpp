@@ -46,6 +46,11 @@ void print_machine(const bench::MachineInfo& machine) {
              machine.fma_peak_flops / 1e9, machine.copy_bytes / 1e9);
 }
 
+// `--device cuda` without a usable GPU: stop before measuring anything, with the runtime's reason.
+void require_usable_device(const char* command, Device device) {
+  STRIPES_CHECK(device == Device::CPU || cuda::available(), "{} --device cuda: {}", command, cuda::device_description());
+}
+
 std::string megabytes(double bytes) { return fmt::format("{:.1f}", bytes / (1024.0 * 1024.0)); }
 
 void add_matmul_command(CLI::App& bench) {
@@ -62,7 +67,7 @@ void add_matmul_command(CLI::App& bench) {
     if (*threads > 0) omp_set_num_threads(*threads);
     const DType dtype = parse_dtype(*dtype_name);
     const Device device = parse_device(*device_name_option);
-    STRIPES_CHECK(device == Device::CPU || cuda::available(), "bench matmul --device cuda: {}", cuda::device_description());
+    require_usable_device("bench matmul", device);
     const double bandwidth = device == Device::CPU ? bench::measure_copy_bandwidth() : bench::measure_device_copy_bandwidth();
     if (device == Device::CPU) {
       fmt::print("machine: {} threads, measured copy bandwidth {:.1f} GB/s, float32 FMA peak {:.1f} GFLOP/s\n", max_threads(),
@@ -118,8 +123,7 @@ void add_attention_command(CLI::App& bench) {
     if (*threads > 0) omp_set_num_threads(*threads);
     if (options->pes.size() == 1 && options->pes[0] == "all") options->pes = bench::linear_pe_names();
     options->device = parse_device(*device_name_option);
-    STRIPES_CHECK(options->device == Device::CPU || cuda::available(), "bench attention --device cuda: {}",
-                  cuda::device_description());
+    require_usable_device("bench attention", options->device);
     bench::check_attention_bench_options(*options);  // before the machine is measured (a second)
     const bench::MachineInfo machine = bench::measure_machine(DType::Float32, options->device);
     print_machine(machine);
