@@ -91,6 +91,16 @@ void register_kernel_cases(ag::GradcheckRegistry& r) {
   }
   r.add({"trig_features", "x [2, 4, 3], M 8", {ag::normal({2, 4, 3})},
          [projection](const std::vector<ag::Var>& v) { return trig_features(v[0], projection.to(v[0].value().device())); }});
+  // convSPE's depthwise filter, fused (CPU; the composed form on other devices) and composed, w.r.t.
+  // the filter f [C = 6, K = 3] with fixed noise [6, T + K − 1 = 7, 4] (T = 5).
+  const Tensor filter_noise = fixed_randn({6, 7, 4}, 13);
+  for (bool composed : {false, true}) {
+    r.add({composed ? "depthwise_filter_composed" : "depthwise_filter", "f [6, 3], noise [6, 7, 4], T 5",
+           {ag::normal({6, 3})}, [filter_noise, composed](const std::vector<ag::Var>& v) {
+             const Tensor noise = filter_noise.to(v[0].value().device());
+             return composed ? depthwise_filter_composed(v[0], noise, 5) : depthwise_filter(v[0], noise, 5);
+           }});
+  }
   ag::GradcheckCase elu_case{"elu_features", "x [2, 4, 3]", {ag::normal({2, 4, 3})},
                              [](const std::vector<ag::Var>& v) { return elu_features(v[0]); }};
   elu_case.kinks = {0.0};

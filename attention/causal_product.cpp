@@ -80,11 +80,11 @@ Tensor causal_product_forward(const Tensor& a_in, const Tensor& b_in, const Tens
 Tensor causal_product_reference(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse) {
   check_causal_shapes("causal_product_reference", a, b, c);
   const int64_t steps = a.size(-2);
-  Tensor mask = Tensor::zeros({steps, steps}, a.dtype());
+  Tensor mask = Tensor::zeros({steps, steps}, a.dtype());  // built on the host, used on a's device
   for (int64_t t = 0; t < steps; ++t) {
     mask.slice(0, t, t + 1).slice(1, reverse ? t : 0, reverse ? steps : t + 1).fill_(1.0);
   }
-  return matmul(matmul(a, b.transpose(-1, -2)) * mask, c);
+  return matmul(matmul(a, b.transpose(-1, -2)) * mask.to(a.device()), c);
 }
 
 // ∂L/∂a = causal(g, c, b),  ∂L/∂b = reverse_causal(c, g, a),  ∂L/∂c = reverse_causal(b, a, g)

@@ -177,8 +177,9 @@ void favor_backward_kernel(T* grad_x, const T* grad_phi, const T* phi, const int
 
 }  // namespace
 
-ag::Var favor_features(const ag::Var& x, const Tensor& projection, bool stabilize_query) {
-  if (x.value().device() != Device::CPU) return favor_features_reference(x, projection, stabilize_query);
+ag::Var favor_features(const ag::Var& x, const Tensor& projection_anywhere, bool stabilize_query) {
+  if (x.value().device() != Device::CPU) return favor_features_reference(x, projection_anywhere, stabilize_query);
+  const Tensor projection = projection_anywhere.to(Device::CPU);  // the kernel reads W through a host pointer
   const int64_t d = x.size(-1);
   STRIPES_CHECK(projection.dim() == 2 && projection.size(0) == d,
                 "favor_features: projection {} does not match inputs of dimension {}", projection.description(), d);

@@ -57,7 +57,7 @@ ag::Var favor_features_reference(const ag::Var& x, const Tensor& projection, boo
                 "favor_features: projection {} does not match inputs of dimension {}", projection.description(), d);
   const int64_t m = 2 * projection.size(1);
   const ag::Var scaled = x * std::pow(double(d), -0.25);                                  // x'   [..., d]
-  const ag::Var u = ag::matmul(scaled, ag::Var(projection));                             // u    [..., M/2]
+  const ag::Var u = ag::matmul(scaled, ag::Var(projection.to(x.value().device())));      // u    [..., M/2]
   const ag::Var half_norm = ag::sum(scaled * scaled, {-1}, true) * 0.5 + 0.5 * std::log(double(m));  // [..., 1]
   ag::Var positive = u - half_norm, negative = -u - half_norm;
   if (stabilize_query) {
@@ -76,7 +76,7 @@ ag::Var trig_features(const ag::Var& x, const Tensor& projection) {
   STRIPES_CHECK(projection.dim() == 2 && projection.size(0) == d,
                 "trig_features: projection {} does not match inputs of dimension {}", projection.description(), d);
   const int64_t m = 2 * projection.size(1);
-  const ag::Var u = ag::matmul(x * std::pow(double(d), -0.25), ag::Var(projection));
+  const ag::Var u = ag::matmul(x * std::pow(double(d), -0.25), ag::Var(projection.to(x.value().device())));
   return ag::concat({ag::cos(u), ag::sin(u)}, -1) * std::sqrt(2.0 / double(m));
 }
 

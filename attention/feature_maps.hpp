@@ -35,6 +35,10 @@ std::string_view feature_map_name(FeatureMapKind kind);
 // orthogonal = false gives i.i.d. N(0, 1) entries.
 Tensor draw_random_projection(int64_t d, int64_t columns, Generator& generator, DType dtype, bool orthogonal = true);
 
+// The projection W of the random feature maps below may be on another device than x (it is drawn on
+// the host): it is then copied to x's device at each call. A caller that reuses one W on a GPU
+// keeps its own device copy instead, as PositionalAttention does.
+
 // FAVOR+ features. x: [..., d], projection: [d, M/2] -> [..., M].
 // stabilize_query: apply the per-position shift described above (use for queries only).
 // One op with a hand-written backward (attention/favor_features.cpp): on the CPU, per block of

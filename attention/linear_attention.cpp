@@ -148,13 +148,13 @@ ag::Var linear_attention_reference(const ag::Var& phi_q, const ag::Var& phi_k, c
                                    double eps) {
   check_attention_shapes("linear_attention_reference", phi_q, phi_k, v, causal);
   ag::Var kernel = ag::matmul(phi_q, ag::transpose(phi_k, -1, -2));                  // A = φ(Q)φ(K)ᵀ  [..., T, S]
-  if (causal) kernel = ag::masked_fill(kernel, nn::causal_mask(phi_q.size(-2)), 0.0);
+  if (causal) kernel = ag::masked_fill(kernel, nn::causal_mask(phi_q.size(-2), kernel.value().device()), 0.0);
   return ag::matmul(kernel, v) / (ag::sum(kernel, {-1}, true) + eps);
 }
 
 Tensor linear_attention_weights(const Tensor& phi_q, const Tensor& phi_k, bool causal, double eps) {
   Tensor kernel = matmul(phi_q, phi_k.transpose(-1, -2));
-  if (causal) kernel = where(nn::causal_mask(phi_q.size(-2)), Tensor::scalar(0.0, kernel.dtype()), kernel);
+  if (causal) kernel = where(nn::causal_mask(phi_q.size(-2), kernel.device()), Tensor::scalar(0.0, kernel.dtype()), kernel);
   return kernel / (sum(kernel, {-1}, true) + eps);
 }
 
@@ -166,7 +166,7 @@ ag::Var softmax_attention(const ag::Var& q, const ag::Var& k, const ag::Var& v, 
   if (bias.defined()) scores = scores + bias;
   if (causal) {
     // −∞ on future positions; every row keeps at least its diagonal, so no row is all −∞.
-    scores = ag::masked_fill(scores, nn::causal_mask(q.size(-2)), -std::numeric_limits<double>::infinity());
+    scores = ag::masked_fill(scores, nn::causal_mask(q.size(-2), scores.value().device()), -std::numeric_limits<double>::infinity());
   }
   return ag::matmul(ag::softmax(scores, -1), v);
 }

@@ -54,9 +54,10 @@ class PositionalAttention : public nn::AttentionLayer {
 
   PositionalEncoding& positional_encoding() { return *pe_; }
   const AttentionConfig& config() const { return config_; }
-  // The current random projection W [d_φ, M/2] (undefined for elu and softmax).
+  // The current random projection W [d_φ, M/2] (undefined for elu and softmax). Always on the host,
+  // whatever the device of the parameters: it is drawn there, recorded and checked there.
   const Tensor& feature_projection() const { return projection_; }
-  // φ of encoded queries (query = true) or keys, with the current projection.
+  // φ of encoded queries (query = true) or keys, with the current projection, on their device.
   ag::Var features(const ag::Var& encoded, bool query) const;
   void redraw_features();
   // The generator of the random-feature draws: part of a training run's state (a trainer saves it
@@ -77,8 +78,15 @@ class PositionalAttention : public nn::AttentionLayer {
   CausalAlgorithm causal_algorithm_;
   std::shared_ptr<nn::Linear> q_proj_, k_proj_, v_proj_, out_proj_;
   std::shared_ptr<PositionalEncoding> pe_;
+  // projection_ on `device`: projection_ itself on the host, else a cached copy.
+  const Tensor& projection_on(Device device) const;
+
   std::shared_ptr<Generator> feature_generator_;
   Tensor projection_;
+  // projection_ copied to the device of the last encoded inputs (undefined until then, and after each
+  // redraw). Kept because a host-to-device copy waits for the GPU: with the `fixed` and `every-k`
+  // policies W is copied once per draw instead of twice per forward (queries and keys).
+  mutable Tensor projection_on_device_;
   int64_t training_forwards_ = 0;
 };
 

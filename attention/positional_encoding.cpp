@@ -34,14 +34,15 @@ ag::Var PositionalEncoding::score_bias(const ag::Var&, const Tensor&) {
   throw_error("{}: positional encoding '{}' adds no score bias", display_name(), pe_name());
 }
 
-Tensor PositionalEncoding::normalized_positions(const Tensor& positions, int64_t steps, DType dtype,
+Tensor PositionalEncoding::normalized_positions(const Tensor& positions, int64_t steps, DType dtype, Device device,
                                                 int64_t position_dim) const {
   if (!positions.defined()) {
     STRIPES_CHECK(position_dim == 1, "{}: no positions given, but the encoding expects {}-dimensional positions",
                   display_name(), position_dim);
-    return Tensor::arange(steps, DType::Int64).to(dtype).reshape({1, steps, 1});
+    return Tensor::arange(steps, DType::Int64).to(dtype).reshape({1, steps, 1}).to(device);
   }
-  Tensor p = positions.to(dtype);
+  // Converted where they are, then moved: a host copy goes over in the (usually narrower) dtype.
+  Tensor p = positions.to(dtype).to(device);
   if (p.dim() == 2) p = p.unsqueeze(-1);
   STRIPES_CHECK(p.dim() == 3 && p.size(1) == steps && p.size(2) == position_dim,
                 "{} ({}): positions {} must be [B, {}] or [B, {}, {}]", display_name(), pe_name(),

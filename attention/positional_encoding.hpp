@@ -74,9 +74,11 @@ class PositionalEncoding : public nn::Module {
   // training run's state, saved in checkpoints so that a resumed run draws the same noise.
   virtual std::shared_ptr<Generator> noise_generator() const { return nullptr; }
 
-  // Positions as [B or 1, T, L] in `dtype`, checked against the configured position_dim;
-  // undefined positions become the time index.
-  Tensor normalized_positions(const Tensor& positions, int64_t steps, DType dtype, int64_t position_dim) const;
+  // Positions as [B or 1, T, L] in `dtype` on `device` (that of the queries they combine with),
+  // checked against the configured position_dim; undefined positions become the time index (built
+  // on the host, then copied).
+  Tensor normalized_positions(const Tensor& positions, int64_t steps, DType dtype, Device device,
+                              int64_t position_dim) const;
 };
 
 std::shared_ptr<PositionalEncoding> make_positional_encoding(const PositionalEncodingConfig& config);
@@ -104,8 +106,19 @@ ag::Var rotate_pairs_composed(const ag::Var& x, const ag::Var& cos_angles, const
 Tensor rope_frequencies(int64_t heads, int64_t pairs, int64_t position_dim, bool per_head, DType dtype);
 
 // Absolute sinusoidal PE (Vaswani et al.): PE(t, 2i) = sin(t / 10000^{2i/d}), PE(t, 2i+1) = cos(·).
-// positions: [B|1, T] -> [B|1, T, d_model]. The `ape` PE is added to the model's input, not here.
+// positions: [B|1, T] -> [B|1, T, d_model], on the positions' device (tabulated on the host).
+// The `ape` PE is added to the model's input, not here.
 Tensor sinusoidal_position_embedding(const Tensor& positions, int64_t model_dim, double base = 10000.0,
                                      DType dtype = DType::Float32);
+
+// ---- convSPE's depthwise filter (attention/pe/spe_conv.cpp) ----------------------------------------
+
+// y[c, t, r] = Σ_τ f[c, τ] x[c, t + τ, r]      f: [C, K]  x: [C, T + K − 1, R] (noise, no gradient)  y: [C, T, R]
+// filter and noise on one device. One fused op with a hand-written backward (∂f) on the CPU; the
+// composed form below on any other device.
+ag::Var depthwise_filter(const ag::Var& filter, const Tensor& noise, int64_t steps);
+// The composed reference: y = Σ_τ f[:, τ] ⊙ x[:, τ : τ + T, :], a sum over the K taps of broadcast
+// products of slices (autograd ops only, so it runs on any device).
+ag::Var depthwise_filter_composed(const ag::Var& filter, const Tensor& noise, int64_t steps);
 
 }  // namespace stripes::attention

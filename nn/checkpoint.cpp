@@ -113,7 +113,7 @@ nlohmann::json load_checkpoint(const std::string& path, Module& model, Optimizer
   // 2. Apply.
   for (size_t i = 0; i < parameters.size(); ++i) {
     ag::Var parameter = parameters[i].second;
-    parameter.mutable_value().copy_(values[i]);
+    parameter.mutable_value().copy_(values[i].to(parameter.value().device()));
   }
   for (size_t i = 0; i < generators.size(); ++i) {
     generators[i].second->set_state(generator_states[i].first, generator_states[i].second);

@@ -19,7 +19,7 @@ std::string Embedding::describe() const { return fmt::format("Embedding({} x {})
 ag::Var Embedding::forward(const Tensor& index) {
   if (index.dtype() != DType::Int64) fail(fmt::format("index must be int64, got {}", index.description()));
   if (index.numel() > 0) {
-    const Tensor flat = index.contiguous();
+    const Tensor flat = index.to(Device::CPU).contiguous();  // bounds are checked on the host, on every device
     const int64_t* values = flat.data<int64_t>();
     for (int64_t i = 0; i < flat.numel(); ++i) {
       if (values[i] < 0 || values[i] >= num_embeddings_) {

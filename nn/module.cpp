@@ -101,6 +101,39 @@ void Module::zero_grad() {
   for (auto& [name, parameter] : named_parameters()) parameter.zero_grad();
 }
 
+void Module::to(Device device) {
+  // All copies first, then the swap: a failed copy (no GPU, out of memory) leaves every parameter
+  // where it was.
+  const NamedParameters parameters = named_parameters();
+  std::vector<Tensor> moved;
+  moved.reserve(parameters.size());
+  for (const auto& [name, parameter] : parameters) {
+    try {
+      moved.push_back(parameter.value().to(device));
+    } catch (const Error& error) {
+      throw_error("{}: cannot move parameter '{}' {} to {}: {}", display_name(), name, parameter.value().description(),
+                  device_name(device), error.what());
+    }
+  }
+  for (size_t i = 0; i < parameters.size(); ++i) {
+    const std::shared_ptr<ag::VariableData>& data = parameters[i].second.data();
+    if (data->value.device() == device) continue;
+    data->value = std::move(moved[i]);
+    data->grad = Tensor();  // a gradient on the old device would not add to the next one
+  }
+}
+
+Device Module::device() const {
+  const NamedParameters parameters = named_parameters();
+  if (parameters.empty()) return Device::CPU;
+  const Device device = parameters.front().second.value().device();
+  for (const auto& [name, parameter] : parameters) {
+    STRIPES_CHECK(parameter.value().device() == device, "{}: parameter '{}' is on {} but '{}' is on {}", display_name(),
+                  parameters.front().first, device_name(device), name, device_name(parameter.value().device()));
+  }
+  return device;
+}
+
 std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::children() const {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> out;
   for (const Entry& entry : entries_) {

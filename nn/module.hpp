@@ -61,6 +61,16 @@ class Module {
   ag::Var parameter(const std::string& name) const;
   void zero_grad();                 // drops every parameter's gradient
 
+  // ---- device ----------------------------------------------------------------------------------
+  // Moves every parameter of this subtree to `device` (values copied unchanged, gradients dropped).
+  // A parameter keeps its identity: every ag::Var handle to it (a module's member, an optimizer's
+  // list) shares its VariableData and so sees the moved value. Tensors a module makes inside a
+  // forward (positions, noise, random features, masks) follow the device of that forward's inputs.
+  void to(Device device);
+  // The device of the parameters (CPU for a module without any); throws naming the first two
+  // parameters that disagree, which only a half-finished move can cause.
+  Device device() const;
+
   // ---- children --------------------------------------------------------------------------------
   // Direct children in registration order.
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children() const;

@@ -8,13 +8,13 @@
 
 namespace stripes::nn {
 
-Tensor causal_mask(int64_t length) {
+Tensor causal_mask(int64_t length, Device device) {
   Tensor mask = Tensor::zeros({length, length}, DType::UInt8);
   uint8_t* m = mask.mutable_data<uint8_t>();
   for (int64_t t = 0; t < length; ++t) {
     for (int64_t u = t + 1; u < length; ++u) m[t * length + u] = 1;
   }
-  return mask;
+  return mask.to(device);
 }
 
 ag::Var split_heads(const ag::Var& x, int64_t num_heads) {
@@ -58,7 +58,7 @@ ag::Var SoftmaxAttention::forward(const ag::Var& x, const AttentionInputs& input
   const ag::Var scores = ag::matmul(q, ag::transpose(k, 2, 3)) * (1.0 / std::sqrt(double(head_dim_)));
   record("scores", scores, "matmul", "scaled scores q kᵀ / √Dh before the causal mask [B, H, T, T]");
   const ag::Var masked =
-      inputs.causal ? ag::masked_fill(scores, causal_mask(length), -std::numeric_limits<double>::infinity()) : scores;
+      inputs.causal ? ag::masked_fill(scores, causal_mask(length, scores.value().device()), -std::numeric_limits<double>::infinity()) : scores;
   const ag::Var weights = ag::softmax(masked, -1);
   record("weights", weights, "softmax",
          inputs.causal ? "attention weights softmax(scores + causal mask) [B, H, T, T], rows sum to 1"

@@ -38,7 +38,8 @@ class SoftmaxAttention : public AttentionLayer {
 };
 
 // uint8 [T, T] with 1 where the key index is after the query index (u > t): the entries to hide.
-Tensor causal_mask(int64_t length);
+// Built on the host and copied to `device` (the device of the scores it masks).
+Tensor causal_mask(int64_t length, Device device = Device::CPU);
 
 // [B, T, H·Dh] -> [B, H, T, Dh] and back.
 ag::Var split_heads(const ag::Var& x, int64_t num_heads);

@@ -248,7 +248,7 @@ ag::Var TransformerEncoder::forward_tokens(const Tensor& tokens, const Attention
 ag::Var TransformerEncoder::encode(ag::Var hidden, const AttentionInputs& inputs) {
   const int64_t length = hidden.size(1);
   if (config_.positional == PositionalKind::Sinusoidal) {
-    hidden = hidden + ag::Var(sinusoidal_positions(length, config_.d_model, config_.dtype));
+    hidden = hidden + ag::Var(sinusoidal_positions(length, config_.d_model, config_.dtype).to(hidden.value().device()));
   } else if (config_.positional == PositionalKind::Learned) {
     if (length > config_.max_length) {
       fail(fmt::format("sequence length {} exceeds the {} learned positions", length, config_.max_length));

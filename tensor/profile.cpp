@@ -1,5 +1,7 @@
 #include "tensor/profile.hpp"
 
+#include "tensor/cuda/cuda_backend.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -42,6 +44,7 @@ struct Frame {
 };
 
 thread_local std::vector<Frame> t_stack;
+std::atomic<bool> g_synchronize_device{false};
 
 void add(const char* label, double seconds, int64_t calls) {
   Registry& r = registry();
@@ -55,6 +58,7 @@ void add(const char* label, double seconds, int64_t calls) {
 }  // namespace
 
 void set_enabled(bool on) { detail::g_enabled.store(on, std::memory_order_relaxed); }
+void set_synchronize_device(bool on) { g_synchronize_device.store(on, std::memory_order_relaxed); }
 
 void reset() {
   Registry& r = registry();
@@ -119,6 +123,7 @@ const char* backward_label(const char* label) {
 
 // The outer frame stops counting while an inner one runs: time is exclusive.
 void Scope::open(const char* label) {
+  if (g_synchronize_device.load(std::memory_order_relaxed)) cuda::synchronize();
   const Clock::time_point now = Clock::now();
   if (!t_stack.empty()) {
     Frame& outer = t_stack.back();
@@ -129,6 +134,7 @@ void Scope::open(const char* label) {
 }
 
 void Scope::close() {
+  if (g_synchronize_device.load(std::memory_order_relaxed)) cuda::synchronize();
   const Clock::time_point now = Clock::now();
   if (t_stack.empty()) return;  // reset between open and close on another thread's stack: nothing to do
   const Frame frame = t_stack.back();

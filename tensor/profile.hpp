@@ -33,6 +33,12 @@ void set_enabled(bool on);
 // Drops every total (open scopes keep running and are counted from now on).
 void reset();
 
+// GPU work is asynchronous: a kernel launched inside a scope runs after the scope closed. With this
+// on, every scope boundary first waits for the GPU (cuda::synchronize), so that each kernel's time
+// lands in the scope that launched it. Costs a synchronization per boundary: `bench train --device
+// cuda` turns it on for one profiled step only, after the timed ones.
+void set_synchronize_device(bool on);
+
 struct Entry {
   std::string label;
   double seconds = 0;   // exclusive wall time

@@ -35,7 +35,7 @@ class FStripe1Encoding : public PositionalEncoding {
   }
 
   Encoded encode(const ag::Var& q, const ag::Var& k, const Tensor& positions) override {
-    const Tensor p = normalized_positions(positions, q.size(-2), q.dtype(), config_.position_dim);
+    const Tensor p = normalized_positions(positions, q.size(-2), q.dtype(), q.value().device(), config_.position_dim);
     const ag::Var angles = position_angles(p, frequencies_);  // f_dᵀ p   [B|1, H, T, D]
     record("angles", angles, "matmul", "per-dimension angles f_dᵀ p [B, H, T, D]");
     const ag::Var c = ag::cos(angles), s = ag::sin(angles);

@@ -32,9 +32,11 @@ std::shared_ptr<PositionalEncoding> make_identity_encoding(const PositionalEncod
 }
 
 // PE(t, 2i) = sin(t / base^{2i/d}),  PE(t, 2i+1) = cos(t / base^{2i/d})
+// Tabulated on the host in float64 (positions copied there if need be), then converted to `dtype`
+// and copied back to the positions' device.
 Tensor sinusoidal_position_embedding(const Tensor& positions, int64_t model_dim, double base, DType dtype) {
   STRIPES_CHECK(positions.dim() == 2, "sinusoidal_position_embedding: positions {} must be [B, T]", positions.description());
-  const Tensor p = positions.to(DType::Float64).contiguous();
+  const Tensor p = positions.to(Device::CPU).to(DType::Float64).contiguous();
   Tensor out = Tensor::empty({p.size(0), p.size(1), model_dim}, DType::Float64);
   const double* pp = p.data<double>();
   double* po = out.mutable_data<double>();
@@ -44,7 +46,7 @@ Tensor sinusoidal_position_embedding(const Tensor& positions, int64_t model_dim,
       po[i * model_dim + c] = c % 2 == 0 ? std::sin(angle) : std::cos(angle);
     }
   }
-  return out.to(dtype);
+  return out.to(dtype).to(positions.device());
 }
 
 }  // namespace stripes::attention

@@ -165,8 +165,8 @@ ag::Var rotate_pairs(const ag::Var& x, const ag::Var& cos_angles, const ag::Var&
   const Tensor& sv = sin_angles.value();
   Shape lead(xv.shape().begin(), xv.shape().end() - 1);
   lead.push_back(d / 2);
-  const bool fusable = xv.device() == Device::CPU && last_axis_contiguous(xv) && last_axis_contiguous(cv) &&
-                       last_axis_contiguous(sv) &&
+  const bool fusable = xv.device() == Device::CPU && cv.device() == Device::CPU && sv.device() == Device::CPU &&
+                       last_axis_contiguous(xv) && last_axis_contiguous(cv) && last_axis_contiguous(sv) &&
                        cv.dtype() == xv.dtype() && sv.dtype() == xv.dtype() &&
                        broadcast_shapes("rotate_pairs", cv.shape(), lead) == lead;
   if (!fusable) return rotate_pairs_composed(x, cos_angles, sin_angles, pooled);
@@ -208,7 +208,7 @@ class RotaryEncoding : public PositionalEncoding {
     const Tensor init = rope_frequencies(config.heads, config.head_dim / 2, config.position_dim,
                                          variant != Variant::A, config.dtype);
     // RoPE(C) and RoPEPool learn one frequency per pair per head (and per position dimension).
-    if (variant == Variant::C || variant == Variant::Pool) frequencies_ = register_parameter("frequencies", init);
+    if (learned()) frequencies_ = register_parameter("frequencies", init);
     else frequencies_ = ag::Var(init);
   }
 
@@ -222,8 +222,9 @@ class RotaryEncoding : public PositionalEncoding {
   }
 
   Encoded encode(const ag::Var& q, const ag::Var& k, const Tensor& positions) override {
-    const Tensor p = normalized_positions(positions, q.size(-2), q.dtype(), config_.position_dim);
-    const ag::Var angles = position_angles(p, frequencies_);  // α_j = f_jᵀ p   [B|1, H, T, D/2]
+    const Device device = q.value().device();
+    const Tensor p = normalized_positions(positions, q.size(-2), q.dtype(), device, config_.position_dim);
+    const ag::Var angles = position_angles(p, frequencies_on(device));  // α_j = f_jᵀ p   [B|1, H, T, D/2]
     record("angles", angles, "matmul", "rotation angles f_jᵀ p per pair [B, H, T, D/2]");
     const bool pooled = variant_ == Variant::Pool;
     const ag::Var c = ag::cos(angles), s = ag::sin(angles);  // once, for both q and k
@@ -245,9 +246,24 @@ class RotaryEncoding : public PositionalEncoding {
     }
     return "?";
   }
+  bool learned() const { return variant_ == Variant::C || variant_ == Variant::Pool; }
+
+  // The frequencies on the queries' device. Learned ones (RoPE(C), RoPEPool) are parameters and
+  // move with the module (Module::to); RoPE(A)/(B)'s fixed table is not a parameter, so it stays
+  // on the host where it was computed and one copy on `device` is kept: copied once, not at every
+  // forward (a host-to-device copy waits for the GPU).
+  const ag::Var& frequencies_on(Device device) {
+    if (learned() || frequencies_.value().device() == device) return frequencies_;
+    if (!fixed_frequencies_on_device_.defined() || fixed_frequencies_on_device_.value().device() != device) {
+      fixed_frequencies_on_device_ = ag::Var(frequencies_.value().to(device));
+    }
+    return fixed_frequencies_on_device_;
+  }
+
   PositionalEncodingConfig config_;
   Variant variant_;
-  ag::Var frequencies_;  // [H, D/2, L]
+  ag::Var frequencies_;                   // [H, D/2, L]
+  ag::Var fixed_frequencies_on_device_;   // RoPE(A)/(B): frequencies_ copied to a non-CPU device
 };
 
 }  // namespace

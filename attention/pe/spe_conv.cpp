@@ -5,7 +5,9 @@
 //   E[q̄_{hd}(m) · k̄_{hd}(n)] ∝ Σ_τ f^Q(τ) f^K(τ + m − n)                 (a stationary kernel)
 //   pooled:  q̂(t, r) = Σ_d q_d(t) q̄_d(t, r)                               dim into φ = R
 // with SPE's gated filter as for sineSPE. The depthwise filtering is one primitive op with its
-// backward written out (depthwise_filter below); the noise is redrawn at every forward.
+// backward written out on the CPU (depthwise_filter below) and a composed form of autograd ops on
+// other devices (depthwise_filter_composed, tested against it); the noise is redrawn at every
+// forward, on the host, whatever the device.
 #include "attention/positional_encoding.hpp"
 #include "tensor/elementwise.hpp"
 
@@ -17,10 +19,9 @@ namespace {
 
 // ---- depthwise_filter ------------------------------------------------------------------------------
 // y[c, t, r] = Σ_τ f[c, τ] x[c, t + τ, r]         f: [C, K]  x: [C, T + K − 1, R]  y: [C, T, R]
+// Fused CPU loop: each output row accumulates its K taps in place (no [C, T, R] temporary per tap).
 Tensor depthwise_filter_forward(const Tensor& filter, const Tensor& noise, int64_t steps) {
   const int64_t channels = filter.size(0), taps = filter.size(1), r = noise.size(2);
-  STRIPES_CHECK(noise.dim() == 3 && noise.size(0) == channels && noise.size(1) == steps + taps - 1,
-                "depthwise_filter: noise {} must be [{}, {}, R]", noise.description(), channels, steps + taps - 1);
   const Tensor f = filter.contiguous(), x = noise.contiguous();
   Tensor y = Tensor::zeros({channels, steps, r}, filter.dtype());
   dispatch_floating(filter.dtype(), "depthwise_filter", [&]<typename T>() {
@@ -65,9 +66,36 @@ void depthwise_filter_backward(Tensor& grad_filter, const Tensor& grad_y, const 
   grad_filter.add_(contribution);
 }
 
+void check_depthwise_filter(const char* op, const ag::Var& filter, const Tensor& noise, int64_t steps) {
+  STRIPES_CHECK(filter.dim() == 2 && steps >= 0, "{}: filter {} must be [C, K]", op, filter.value().description());
+  const int64_t channels = filter.size(0), taps = filter.size(1);
+  STRIPES_CHECK(noise.dim() == 3 && noise.size(0) == channels && noise.size(1) == steps + taps - 1,
+                "{}: noise {} must be [{}, {}, R]", op, noise.description(), channels, steps + taps - 1);
+  require_same_dtype(op, filter.value(), noise);
+  STRIPES_CHECK(filter.value().device() == noise.device(), "{}: filter {} and noise {} are on different devices", op,
+                filter.value().description(), noise.description());
+}
+
 }  // namespace
 
+// y = Σ_τ f[:, τ] ⊙ x[:, τ : τ + T, :]:  [C, 1, 1] ⊙ [C, T, R] per tap. The gradient of each
+// product is summed over (t, r) by the broadcast rule and lands in column τ of ∂f by the slice's
+// backward: the ∂f of the fused op, one tap at a time.
+ag::Var depthwise_filter_composed(const ag::Var& filter, const Tensor& noise, int64_t steps) {
+  check_depthwise_filter("depthwise_filter_composed", filter, noise, steps);
+  const int64_t taps = filter.size(1);
+  ag::Var y;
+  for (int64_t tau = 0; tau < taps; ++tau) {
+    const ag::Var tap = ag::unsqueeze(ag::slice(filter, 1, tau, tau + 1), -1);  // f[:, τ]   [C, 1, 1]
+    const ag::Var term = tap * ag::Var(noise.slice(1, tau, tau + steps));        // ⊙ x[:, τ : τ + T, :]
+    y = y.defined() ? y + term : term;
+  }
+  return y;
+}
+
 ag::Var depthwise_filter(const ag::Var& filter, const Tensor& noise, int64_t steps) {
+  check_depthwise_filter("depthwise_filter", filter, noise, steps);
+  if (filter.value().device() != Device::CPU) return depthwise_filter_composed(filter, noise, steps);
   return ag::make_result("depthwise_filter", depthwise_filter_forward(filter.value(), noise, steps), {filter},
                          [noise](ag::BackwardContext& ctx) {
                            depthwise_filter_backward(ctx.grad_input(0), ctx.grad_output(), noise);
@@ -101,7 +129,11 @@ class ConvSpeEncoding : public PositionalEncoding {
 
   Encoded encode(const ag::Var& q, const ag::Var& k, const Tensor&) override {
     const int64_t h = config_.heads, d = config_.head_dim, r = config_.realizations, steps = q.size(-2);
-    const Tensor noise = Tensor::randn({h * d, steps + config_.conv_kernel - 1, r}, *noise_generator_, q.dtype());
+    // Noise drawn on the host and copied to the queries' device, so that a run draws the same
+    // noise on any device (the gate noise below likewise).
+    const Device device = q.value().device();
+    const Tensor noise =
+        Tensor::randn({h * d, steps + config_.conv_kernel - 1, r}, *noise_generator_, q.dtype()).to(device);
     record("noise", noise, "randn", "white noise ε [H·D, T + K − 1, R]");
     const double scale = 1.0 / std::pow(double(r * d), 0.25);
     auto codes = [&](const ag::Var& filter) {  // [H, T, D, R]
@@ -111,7 +143,7 @@ class ConvSpeEncoding : public PositionalEncoding {
     ag::Var query_codes = codes(query_filter_), key_codes = codes(key_filter_);
     if (gate_.defined()) {
       const ag::Var g = ag::sigmoid(gate_);  // [H, D]
-      const Tensor gate_noise = Tensor::randn({h, 1, d, r}, *noise_generator_, q.dtype()) * scale;
+      const Tensor gate_noise = Tensor::randn({h, 1, d, r}, *noise_generator_, q.dtype()).to(device) * scale;
       const ag::Var keep = ag::reshape(ag::sqrt(1.0 - g + 1e-12), {h, 1, d, 1});
       const ag::Var mix = ag::reshape(ag::sqrt(g + 1e-12), {h, 1, d, 1}) * ag::Var(gate_noise);
       query_codes = query_codes * keep + mix;

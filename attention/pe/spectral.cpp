@@ -67,8 +67,9 @@ class SpectralEncoding : public PositionalEncoding {
     const int64_t steps = q.size(-2), d = config_.head_dim, sines = config_.num_sines;
     STRIPES_CHECK(q.size(-1) == d, "{}: queries {} do not have head dimension {}", display_name(),
                   q.value().description(), d);
-    const Tensor p = kind_ == Kind::SineSPE ? normalized_positions(Tensor(), steps, q.dtype(), 1)
-                                            : normalized_positions(positions, steps, q.dtype(), config_.position_dim);
+    const Device device = q.value().device();
+    const Tensor p = kind_ == Kind::SineSPE ? normalized_positions(Tensor(), steps, q.dtype(), device, 1)
+                                            : normalized_positions(positions, steps, q.dtype(), device, config_.position_dim);
     const ag::Var f = kind_ == Kind::SineSPE ? ag::sigmoid(frequencies_) * 0.5 : frequencies_;  // [H, D·K, L]
     const ag::Var base_phase = position_angles(p, f) * (2.0 * std::numbers::pi);              // 2π fᵀp [B|1, H, T, D·K]
     const ag::Var query_phase = base_phase + ag::unsqueeze(phases_, 1);                          // + θ (query side only)
@@ -82,9 +83,10 @@ class SpectralEncoding : public PositionalEncoding {
       record("pooled_key", out.key, "fstripe", "pooled F-StrIPE codes k̂ [B, H, T, 2K]");
       return out;
     }
-    // Noise Z [H, D·2K, R] (rows ordered (d, k, cos|sin)), redrawn at every forward.
+    // Noise Z [H, D·2K, R] (rows ordered (d, k, cos|sin)), redrawn at every forward. Drawn on the
+    // host and copied to the queries' device, so that a run draws the same noise on any device.
     const int64_t r = config_.realizations;
-    const Tensor z = Tensor::randn({config_.heads, d * 2 * sines, r}, *noise_generator_, q.dtype());
+    const Tensor z = Tensor::randn({config_.heads, d * 2 * sines, r}, *noise_generator_, q.dtype()).to(device);
     record("noise", z, "randn", "SPE noise Z [H, D·2K, R]");
     // weights[(d,k,c), r] = λ_dk Z_(dkc),r / √(2K) / (R·D)^{1/4}, times √(1 − g_d) when gated
     ag::Var lambda2 = ag::reshape(ag::concat({ag::unsqueeze(gains, -1), ag::unsqueeze(gains, -1)}, -1),
@@ -103,7 +105,8 @@ class SpectralEncoding : public PositionalEncoding {
     }
     Tensor gate_noise;
     if (gate_.defined()) {
-      gate_noise = Tensor::randn({config_.heads, d, r}, *noise_generator_, q.dtype()) * (1.0 / std::pow(double(d * r), 0.25));
+      gate_noise = Tensor::randn({config_.heads, d, r}, *noise_generator_, q.dtype()).to(device) *
+                   (1.0 / std::pow(double(d * r), 0.25));
       record("gate_noise", gate_noise, "randn", "gated filter noise [H, D, R]");
     }
     Encoded out{pooled_noisy(q, query_phase, weights, gate_root, gate_noise, sines),

@@ -50,11 +50,13 @@ class StripeEncoding : public PositionalEncoding {
 
   ag::Var score_bias(const ag::Var& q, const Tensor& positions) override {
     const int64_t h = config_.heads, e = config_.head_dim, dm = config_.model_dim, steps = q.size(-2);
-    const Tensor p = normalized_positions(positions, steps, q.dtype(), config_.position_dim);  // [B|1, T, S]
-    // ω_i = base^{−2i/d_model}
+    const Device device = q.value().device();
+    const Tensor p = normalized_positions(positions, steps, q.dtype(), device, config_.position_dim);  // [B|1, T, S]
+    // ω_i = base^{−2i/d_model}, tabulated on the host in float64, then converted and copied to q's device
     Tensor omega = Tensor::empty({1, 1, dm / 2}, DType::Float64);
-    for (int64_t i = 0; i < dm / 2; ++i) omega.mutable_data<double>()[i] = std::pow(config_.srpe_base, -2.0 * double(i) / double(dm));
-    omega = omega.to(q.dtype());
+    double* omega_values = omega.mutable_data<double>();
+    for (int64_t i = 0; i < dm / 2; ++i) omega_values[i] = std::pow(config_.srpe_base, -2.0 * double(i) / double(dm));
+    omega = omega.to(q.dtype()).to(device);
     ag::Var bias;
     for (int64_t s = 0; s < config_.position_dim; ++s) {
       const Tensor angle = p.slice(-1, s, s + 1) * omega;            // p ω_i   [B|1, T, d/2]

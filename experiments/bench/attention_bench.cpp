@@ -75,6 +75,7 @@ void run_case(AttentionBenchResult& r, const AttentionBenchOptions& options, con
   pe_config.dtype = dtype;
   pe_config.seed = 1;
   auto pe = attention::make_positional_encoding(pe_config);
+  pe->to(options.device);
   r.feature_dim = pe->feature_dim();
   r.flops = flop_count(r, pe_config.num_sines, pe_config.realizations);
   r.bytes = byte_count(r, dtype_size(dtype));
@@ -142,7 +143,7 @@ void run_case(AttentionBenchResult& r, const AttentionBenchOptions& options, con
       one_run();  // warm-up
     } catch (const std::exception& e) {
       r.skipped = true;
-      r.note = fmt::format("not on cuda yet: {}", e.what());
+      r.note = fmt::format("failed on cuda: {}", e.what());
       return;
     }
     const size_t before = cuda::memory_stats().in_use;
@@ -160,10 +161,12 @@ void run_case(AttentionBenchResult& r, const AttentionBenchOptions& options, con
   if (options.breakdown) {
     profile::reset();
     {
+      profile::set_synchronize_device(device == Device::CUDA);  // each kernel's time in the scope that launched it
       profile::EnableGuard on;
       profile::Scope total("other");
       one_run();
     }
+    profile::set_synchronize_device(false);
     for (const profile::Entry& e : profile::entries()) r.components.emplace_back(e.label, e.seconds);
     profile::reset();
   }

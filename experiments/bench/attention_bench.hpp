@@ -35,10 +35,10 @@ struct AttentionBenchOptions {
   std::vector<std::string> pes = {"nope"};
   std::vector<std::string> modes = {"forward", "forward+backward"};
   int64_t chunk = 64;
-  // Device::CUDA: inputs, random features and every op on the GPU, each run ended by a
-  // synchronize; peak memory from the CUDA caching allocator. A case whose PE cannot run there yet
-  // (its parameters live on the CPU until modules can move, issue 7) is reported as skipped with
-  // the error it raised.
+  // Device::CUDA: inputs, random features, the PE's parameters (Module::to) and every op on the
+  // GPU, each run ended by a synchronize; peak memory from the CUDA caching allocator. A case that
+  // fails there is reported as skipped with the error it raised, so one bad kernel does not hide
+  // the others' figures.
   Device device = Device::CPU;
   double min_seconds = 0.3;  // per case: repeat until this much time was spent (after a warm-up run)
   int min_runs = 2;

@@ -5,6 +5,7 @@
 #include "experiments/harmonization/model.hpp"
 #include "nn/optim/clip.hpp"
 #include "nn/optim/optimizer.hpp"
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/error.hpp"
 #include "tensor/profile.hpp"
 #include "tensor/storage.hpp"
@@ -43,6 +44,7 @@ TrainBenchResult run_one(const TrainBenchOptions& options, const harmonization::
   r.steps = options.steps;
 
   harmonization::HarmonizationModel model(config);
+  model.to(options.device);
   model.train();
   r.parameters = model.parameter_count();
   const nn::NamedParameters parameters = model.named_parameters();
@@ -50,10 +52,12 @@ TrainBenchResult run_one(const TrainBenchOptions& options, const harmonization::
 
   Generator generator(config.seed + 17);
   const int64_t b = config.batch_size, t = config.sequence_length, width = config.position_dim();
-  const Tensor input = Tensor::bernoulli({b, t, data::kInputRows}, 0.05, generator);
-  const Tensor target = Tensor::bernoulli({b, t, data::kTargetRows}, 0.05, generator);
-  const Tensor positions = width == 1 ? Tensor::arange(t, DType::Float32).unsqueeze(0).expand({b, t}).contiguous()
-                                      : Tensor::bernoulli({b, t, width}, 0.3, generator);
+  const Tensor input = Tensor::bernoulli({b, t, data::kInputRows}, 0.05, generator).to(options.device);
+  const Tensor target = Tensor::bernoulli({b, t, data::kTargetRows}, 0.05, generator).to(options.device);
+  const Tensor positions = (width == 1 ? Tensor::arange(t, DType::Float32).unsqueeze(0).expand({b, t}).contiguous()
+                                       : Tensor::bernoulli({b, t, width}, 0.3, generator))
+                               .to(options.device);
+  const bool gpu = options.device == Device::CUDA;
 
   auto step = [&] {
     optimizer.zero_grad();
@@ -64,21 +68,30 @@ TrainBenchResult run_one(const TrainBenchOptions& options, const harmonization::
       if (config.clip_grad_norm > 0) nn::clip_grad_norm(parameters, config.clip_grad_norm);
       optimizer.step();
     }
-    return loss.item();
+    const double value = loss.item();
+    if (gpu) cuda::synchronize();  // the step ends when the GPU is done with it
+    return value;
   };
+  // The allocator of the step's device: bytes in use, and the high-water mark since the reset.
+  auto bytes_in_use = [gpu] { return gpu ? cuda::memory_stats().in_use : Storage::cpu_bytes_in_use(); };
+  auto bytes_peak = [gpu] { return gpu ? cuda::memory_stats().peak : Storage::cpu_bytes_peak(); };
+  auto reset_peak = [gpu] { gpu ? cuda::reset_peak() : Storage::reset_cpu_peak(); };
 
-  step();  // warm-up: first-touch page faults, thread start
+  step();  // warm-up: first-touch page faults, thread start (CPU); the caching allocator's first cudaMallocs (GPU)
   profile::reset();
   double total = 0;
   {
-    profile::EnableGuard on;
+    // On the CPU the timed steps are also the profiled ones (a scope costs two clock reads). On the
+    // GPU a profiled scope waits for the device, so the timed steps run unprofiled and one more step
+    // below gives the breakdown.
+    profile::EnableGuard on(!gpu);
     for (int i = 0; i < options.steps; ++i) {
-      const size_t before = Storage::cpu_bytes_in_use();
-      Storage::reset_cpu_peak();
+      const size_t before = bytes_in_use();
+      reset_peak();
       const auto start = Clock::now();
       r.loss = step();
       total += seconds_since(start);
-      const size_t peak = Storage::cpu_bytes_peak();
+      const size_t peak = bytes_peak();
       r.resident_bytes = double(before);
       r.peak_bytes = std::max(r.peak_bytes, double(peak));
       r.step_peak_bytes = std::max(r.step_peak_bytes, double(peak - before));
@@ -86,15 +99,25 @@ TrainBenchResult run_one(const TrainBenchOptions& options, const harmonization::
   }
   r.seconds_per_step = total / options.steps;
   r.tokens_per_second = double(b * t) / r.seconds_per_step;
+  int profiled_steps = options.steps;
+  if (gpu) {
+    profile::set_synchronize_device(true);
+    profile::EnableGuard on;
+    const auto start = Clock::now();
+    step();
+    total = seconds_since(start);  // the breakdown's own total: the profiled step, with its waits
+    profile::set_synchronize_device(false);
+    profiled_steps = 1;
+  }
   double attributed = 0;
   for (const profile::Entry& e : profile::entries()) {
-    r.components.emplace_back(e.label, e.seconds / options.steps);
+    r.components.emplace_back(e.label, e.seconds / profiled_steps);
     attributed += e.seconds;
   }
-  r.components.emplace_back("other", std::max(0.0, total - attributed) / options.steps);
+  r.components.emplace_back("other", std::max(0.0, total - attributed) / profiled_steps);
   const profile::MatmulTotals matmul = profile::matmul_totals();
-  r.matmul_flops = matmul.flops / options.steps;
-  r.matmul_seconds = matmul.seconds / options.steps;
+  r.matmul_flops = matmul.flops / profiled_steps;
+  r.matmul_seconds = matmul.seconds / profiled_steps;  // 0 on the GPU: a cuBLAS call returns before its kernel ends
   profile::reset();
   return r;
 }

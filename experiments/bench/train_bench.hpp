@@ -1,5 +1,5 @@
 // `stripes bench train`: one training step of the harmonization model (experiments/harmonization/
-// model.hpp) on synthetic data of the real shapes, timed on the CPU:
+// model.hpp) on synthetic data of the real shapes, timed on the CPU or (--device cuda) the GPU:
 //
 //   input [B, T, 256] and target [B, T, 384]: Bernoulli(0.05) pianorolls; positions: the time index
 //   (scalar contexts) or Bernoulli(0.3) vectors [B, T, L] (BIN, MCP)
@@ -14,6 +14,10 @@
 // under which each node was recorded, "optimizer" (clipping and Adam), "other" (the rest); and the
 // GEMM work of stripes::matmul per step, FLOPs and time (profile::matmul_totals), which the command
 // prints beside its floor at the measured matmul rate.
+// On the GPU: the step ends with a device synchronization; memory is the CUDA caching allocator's
+// (bytes held by live tensors); the timed steps run without profiling and one more step, with every
+// scope waiting for the device (profile::set_synchronize_device), gives the component shares and
+// the GEMM FLOPs (not their time: cuBLAS calls return before their kernels end).
 #pragma once
 
 #include "experiments/bench/machine.hpp"
@@ -36,6 +40,7 @@ struct TrainBenchOptions {
   std::string causal_algorithm;          // "" : the preset's (prefix | chunked)
   std::string attention;                 // "" : the preset's (linear | softmax)
   std::string context;                   // "" : the preset's (TIME, REP, KEY, BIN, MCP)
+  Device device = Device::CPU;           // where the model and the batch live
 };
 
 struct TrainBenchResult {

@@ -11,6 +11,7 @@
 #include "experiments/bench/machine.hpp"
 #include "experiments/bench/train_bench.hpp"
 #include "experiments/cli/command_registry.hpp"
+#include "experiments/cli/device_option.hpp"
 #include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/error.hpp"
 #include "tensor/math.hpp"
@@ -46,11 +47,6 @@ void print_machine(const bench::MachineInfo& machine) {
              machine.fma_peak_flops / 1e9, machine.copy_bytes / 1e9);
 }
 
-// `--device cuda` without a usable GPU: stop before measuring anything, with the runtime's reason.
-void require_usable_device(const char* command, Device device) {
-  STRIPES_CHECK(device == Device::CPU || cuda::available(), "{} --device cuda: {}", command, cuda::device_description());
-}
-
 std::string megabytes(double bytes) { return fmt::format("{:.1f}", bytes / (1024.0 * 1024.0)); }
 
 void add_matmul_command(CLI::App& bench) {
@@ -62,12 +58,11 @@ void add_matmul_command(CLI::App& bench) {
   matmul_cmd->add_option("--sizes", *sizes, "Matrix sizes n")->delimiter(',');
   matmul_cmd->add_option("--dtype", *dtype_name, "float32 or float64")->check(CLI::IsMember({"float32", "float64"}));
   matmul_cmd->add_option("--threads", *threads, "OpenMP threads (0 = all cores)");
-  matmul_cmd->add_option("--device", *device_name_option, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  add_device_option(*matmul_cmd, *device_name_option, "Where the products run");
   matmul_cmd->callback([sizes, dtype_name, threads, device_name_option] {
     if (*threads > 0) omp_set_num_threads(*threads);
     const DType dtype = parse_dtype(*dtype_name);
-    const Device device = parse_device(*device_name_option);
-    require_usable_device("bench matmul", device);
+    const Device device = usable_device("bench matmul", *device_name_option);
     const double bandwidth = device == Device::CPU ? bench::measure_copy_bandwidth() : bench::measure_device_copy_bandwidth();
     if (device == Device::CPU) {
       fmt::print("machine: {} threads, measured copy bandwidth {:.1f} GB/s, float32 FMA peak {:.1f} GFLOP/s\n", max_threads(),
@@ -117,13 +112,12 @@ void add_attention_command(CLI::App& bench) {
       ->capture_default_str();
   cmd->add_flag("--breakdown", options->breakdown, "One more run per case with profile labels: time per component");
   cmd->add_option("--threads", *threads, "OpenMP threads (0 = all cores)");
-  cmd->add_option("--device", *device_name_option, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}))->capture_default_str();
+  add_device_option(*cmd, *device_name_option, "Where q, k, v and the kernels live");
   cmd->add_option("--json", *json_path, "Also write the results as JSON to this file");
   cmd->callback([options, json_path, threads, device_name_option] {
     if (*threads > 0) omp_set_num_threads(*threads);
     if (options->pes.size() == 1 && options->pes[0] == "all") options->pes = bench::linear_pe_names();
-    options->device = parse_device(*device_name_option);
-    require_usable_device("bench attention", options->device);
+    options->device = usable_device("bench attention", *device_name_option);
     bench::check_attention_bench_options(*options);  // before the machine is measured (a second)
     const bench::MachineInfo machine = bench::measure_machine(DType::Float32, options->device);
     print_machine(machine);
@@ -182,11 +176,14 @@ void add_train_command(CLI::App& bench) {
       ->check(CLI::IsMember({"linear", "softmax"}));
   cmd->add_option("--context", options->context, "TIME, REP, KEY, BIN or MCP (default: the preset's)");
   cmd->add_option("--threads", *threads, "OpenMP threads (0 = all cores)");
+  auto device_name_option = std::make_shared<std::string>("cpu");
+  add_device_option(*cmd, *device_name_option, "Where the model and the batch live");
   cmd->add_option("--json", *json_path, "Also write the results as JSON to this file");
-  cmd->callback([options, json_path, threads] {
+  cmd->callback([options, json_path, threads, device_name_option] {
     if (*threads > 0) omp_set_num_threads(*threads);
     if (options->pes.size() == 1 && options->pes[0] == "all-linear") options->pes = bench::linear_pe_names();
-    bench::MachineInfo machine = bench::measure_machine();
+    options->device = usable_device("bench train", *device_name_option);
+    bench::MachineInfo machine = bench::measure_machine(DType::Float32, options->device);
     print_machine(machine);
     const auto results = bench::run_train_bench(*options, [&machine](const bench::TrainBenchResult& r) {
       fmt::print("\n{} preset, pe {}, context {}, {} attention{}, T {}, batch {}, {} parameters, {} timed steps\n", r.preset,

@@ -5,8 +5,9 @@
 //
 //   stripes eval RUN_DIR [--T N] [--max-windows N] [--max-val-windows N] [--tracks piano|all]
 //                [--ssmd stripe-code-halved|paper|stripe-code] [--ndd per-sixteenth|pooled|stripe-code]
-//                [--data DIR] [-q]
+//                [--data DIR] [--device cpu|cuda] [-q]
 #include "experiments/cli/command_registry.hpp"
+#include "experiments/cli/device_option.hpp"
 #include "experiments/harmonization/paper_results.hpp"
 #include "experiments/harmonization/training.hpp"
 
@@ -25,12 +26,14 @@ struct EvalCliOptions {
   int64_t max_windows = -1;
   int64_t max_val_windows = -1;
   int batch_size = 8;
+  std::string device = "cpu";
   bool quiet = false;
   std::string scored_tracks, ssmd_variant, ndd_normalization;
 };
 
 void run_eval(const EvalCliOptions& cli) {
   harmonization::EvalOptions options;
+  options.device = usable_device("eval", cli.device);
   options.scored_tracks = cli.scored_tracks;
   options.ssmd_variant = cli.ssmd_variant;
   options.ndd_normalization = cli.ndd_normalization;
@@ -80,6 +83,7 @@ static void add_eval_command(CLI::App& app) {
   cmd->add_option("--tracks", options->scored_tracks, "Scored tracks: piano or all (default: the run's, piano)");
   cmd->add_option("--ssmd", options->ssmd_variant, "SSMD vectors: stripe-code-halved, paper or stripe-code (default: the run's)");
   cmd->add_option("--ndd", options->ndd_normalization, "NDD normalization: per-sixteenth, pooled or stripe-code (default: the run's)");
+  add_device_option(*cmd, options->device, "Where the model predicts");
   cmd->add_flag("-q,--quiet", options->quiet, "No progress output");
   cmd->callback([options] { run_eval(*options); });
 }

@@ -2,11 +2,12 @@
 //
 //   stripes train --pe ropepool --context bin [--seed 0] [--preset small|paper] [--run-dir runs/NAME]
 //                 [--steps N] [--epochs N] [--lr X] [--attention linear|softmax] [--data DIR]
-//                 [--resume | --overwrite] [-q]
+//                 [--resume | --overwrite] [--device cpu|cuda] [-q]
 //
 // Writes RUN_DIR/config.json, train_log.csv, checkpoint.h5, train_summary.json
 // (default RUN_DIR: runs/<preset>-<pe>-<context>-s<seed>). Evaluate with `stripes eval RUN_DIR`.
 #include "experiments/cli/command_registry.hpp"
+#include "experiments/cli/device_option.hpp"
 #include "experiments/harmonization/model.hpp"
 #include "experiments/harmonization/training.hpp"
 #include "nn/progress.hpp"
@@ -29,6 +30,7 @@ struct TrainOptions {
   std::string run_dir;
   std::string data;
   std::string attention;
+  std::string device = "cpu";
   uint64_t seed = 0;
   std::optional<int64_t> steps, epochs, max_train_windows, checkpoint_every;
   std::optional<double> learning_rate;
@@ -43,6 +45,7 @@ std::string lower(std::string text) {
 }
 
 void run_train(const TrainOptions& cli) {
+  const Device device = usable_device("train", cli.device);
   harmonization::HarmonizationConfig config = harmonization::preset_config(cli.preset);
   config.pe = lower(cli.pe);
   config.context = data::context_name(data::parse_context_type(cli.context));  // validates, canonical upper case
@@ -68,7 +71,7 @@ void run_train(const TrainOptions& cli) {
              config.preset, config.sequence_length, config.batch_size, config.learning_rate, config.warmup_steps,
              config.decay_gamma, config.clip_grad_norm, config.curriculum_start, config.sequence_length,
              config.curriculum_ramp_steps);
-  fmt::print("run directory: {}\n", run_dir);
+  fmt::print("run directory: {}{}\n", run_dir, device == Device::CUDA ? fmt::format("; device: {}", cuda::device_description()) : "");
   std::fflush(stdout);
 
   harmonization::TrainRunOptions options;
@@ -76,6 +79,7 @@ void run_train(const TrainOptions& cli) {
   options.progress = !cli.quiet;
   options.resume = cli.resume;
   options.overwrite = cli.overwrite;
+  options.device = device;
   const harmonization::TrainResult result = harmonization::train_harmonization(config, data, options);
   fmt::print("{} training windows, {} steps per epoch\n", result.train_windows, result.steps_per_epoch);
   if (result.resumed_from > 0) fmt::print("resumed from step {}\n", result.resumed_from);
@@ -108,6 +112,7 @@ static void add_train_command(CLI::App& app) {
   cmd->add_option("--data", options->data, "POP909 data root (default: STRIPES_DATA, else ../shared/data)");
   auto* resume = cmd->add_flag("--resume", options->resume, "Continue the run in --run-dir from its checkpoint (same configuration)");
   cmd->add_flag("--overwrite", options->overwrite, "Start over when --run-dir already holds a run")->excludes(resume);
+  add_device_option(*cmd, options->device, "Where the model trains (the checkpoint is the same either way)");
   cmd->add_flag("-q,--quiet", options->quiet, "No progress bar");
   cmd->callback([options] { run_train(*options); });
 }

@@ -187,7 +187,10 @@ HarmonizationModel::HarmonizationModel(const HarmonizationConfig& config) : conf
                                             dropout_generator_));
 }
 
-ag::Var HarmonizationModel::forward(const Tensor& input, const Tensor& positions) {
+ag::Var HarmonizationModel::forward(const Tensor& input_anywhere, const Tensor& positions_anywhere) {
+  // The batch follows the model: data is made on the host, the model may live on the GPU.
+  const Device device = this->device();
+  const Tensor input = input_anywhere.to(device), positions = positions_anywhere.to(device);
   STRIPES_CHECK(input.dim() == 3 && input.size(2) == data::kInputRows,
                 "HarmonizationModel: input must be [B, T, {}], got {}", data::kInputRows, shape_str(input.shape()));
   STRIPES_CHECK(positions.dim() >= 2 && positions.size(0) == input.size(0) && positions.size(1) == input.size(1),
@@ -235,7 +238,7 @@ void HarmonizationModel::resume_at_step(int64_t steps) {
 ag::Var HarmonizationModel::loss(const Tensor& input, const Tensor& target, const Tensor& positions) {
   const ag::Var logits = forward(input, positions);
   profile::Scope scope("loss");
-  return ag::binary_cross_entropy_with_logits(logits, target);
+  return ag::binary_cross_entropy_with_logits(logits, target.to(logits.value().device()));
 }
 
 std::string HarmonizationModel::describe() const {

@@ -106,7 +106,8 @@ class HarmonizationModel : public nn::Module {
  public:
   explicit HarmonizationModel(const HarmonizationConfig& config);
 
-  // input float32 [B, T, 256], positions [B, T] or [B, T, L] -> logits [B, T, 384]
+  // input float32 [B, T, 256], positions [B, T] or [B, T, L] -> logits [B, T, 384], on the model's
+  // device (Module::to); input, positions and target may be on any device and are copied to it.
   ag::Var forward(const Tensor& input, const Tensor& positions);
   // mean BCE-with-logits of forward(input, positions) against target [B, T, 384]
   ag::Var loss(const Tensor& input, const Tensor& target, const Tensor& positions);

@@ -112,6 +112,7 @@ TrainResult train_harmonization(const HarmonizationConfig& config, const Harmoni
   const int64_t steps = total_steps(config, windows);
 
   auto model = std::make_shared<HarmonizationModel>(config);
+  model->to(options.device);  // before the optimizer: its moments are made beside the parameters
   nlohmann::json config_json;
   to_json(config_json, config);
   const fs::path checkpoint_path = run_dir / kCheckpointFile;
@@ -291,7 +292,7 @@ void predict_windows(HarmonizationModel& model, const data::WindowDataset& datas
   for (size_t begin = 0; begin < indices.size(); begin += size_t(batch_size)) {
     const size_t end = std::min(indices.size(), begin + size_t(batch_size));
     const data::Batch batch = dataset.batch(std::span<const int64_t>(indices.data() + begin, end - begin));
-    const Tensor output = model.forward(batch.input, batch.positions).value();
+    const Tensor output = model.forward(batch.input, batch.positions).value().to(Device::CPU);
     for (size_t i = 0; i < end - begin; ++i) {
       logits.push_back(output.select(0, int64_t(i)).contiguous());
       targets.push_back(batch.target.select(0, int64_t(i)).contiguous());
@@ -426,6 +427,7 @@ EvalResult evaluate_harmonization(HarmonizationModel& model, const Harmonization
 
 EvalResult evaluate_run(const std::string& run_dir, const HarmonizationData& data, const EvalOptions& options) {
   const std::shared_ptr<HarmonizationModel> model = load_run_model(run_dir);
+  model->to(options.device);
   const EvalResult result = evaluate_harmonization(*model, data, options);
   const fs::path path = fs::path(run_dir) / "metrics.json";
   nlohmann::json existing;

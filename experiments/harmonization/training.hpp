@@ -64,6 +64,7 @@ struct TrainRunOptions {
   bool resume = false;
   bool overwrite = false;
   bool progress = true;       // progress bar on stderr
+  Device device = Device::CPU;  // where the model trains (batches are made on the host and copied)
   std::function<void(int64_t, double)> on_step;  // after each step (steps done, loss)
 };
 
@@ -90,8 +91,8 @@ HarmonizationConfig read_run_config(const std::string& run_dir);
 // A model rebuilt from the run directory's checkpoint.h5, in eval mode.
 std::shared_ptr<HarmonizationModel> load_run_model(const std::string& run_dir);
 
-// Logits of windows `indices` of `dataset`, one [T, 384] float32 tensor per window, and the
-// matching targets [T, 384] (model in eval mode, no gradients).
+// Logits of windows `indices` of `dataset`, one [T, 384] float32 CPU tensor per window, and the
+// matching targets [T, 384] (model in eval mode, no gradients, on the model's device).
 void predict_windows(HarmonizationModel& model, const data::WindowDataset& dataset,
                      const std::vector<int64_t>& indices, int batch_size, std::vector<Tensor>& logits,
                      std::vector<Tensor>& targets);
@@ -102,6 +103,7 @@ struct EvalOptions {
   int64_t max_val_windows = -1;  // -1: config.max_val_windows
   int batch_size = 8;
   bool progress = true;          // one line per phase on stderr
+  Device device = Device::CPU;   // where the model predicts (logits come back to the host for scoring)
   // Scoring overrides ("" = the run's config): see HarmonizationConfig::scored_tracks etc.
   std::string scored_tracks, ssmd_variant, ndd_normalization;
   // The run's config with the scoring overrides applied (validated).
@@ -133,7 +135,7 @@ nlohmann::json updated_metrics_json(const nlohmann::json& existing, const Harmon
 EvalResult evaluate_harmonization(HarmonizationModel& model, const HarmonizationData& data,
                                   const EvalOptions& options = {});
 
-// load_run_model + evaluate_harmonization + RUN_DIR/metrics.json (updated, see above).
+// load_run_model + (model moved to options.device) + evaluate_harmonization + RUN_DIR/metrics.json (updated, see above).
 EvalResult evaluate_run(const std::string& run_dir, const HarmonizationData& data, const EvalOptions& options = {});
 
 }  // namespace stripes::harmonization

@@ -1,5 +1,6 @@
 #include "nn/optim/clip.hpp"
 
+#include "tensor/math.hpp"
 #include "tensor/parallel.hpp"
 
 #include <algorithm>
@@ -24,6 +25,11 @@ double grad_norm(const NamedParameters& parameters) {
   for (const auto& [name, parameter] : parameters) {
     const Tensor grad = gradient_of(name, parameter);
     if (!grad.defined()) continue;
+    if (grad.device() != Device::CPU) {  // the device's own reduction, in float64 like the loop below
+      const Tensor g = grad.to(DType::Float64);
+      sum_of_squares += sum(g * g).item();
+      continue;
+    }
     dispatch_floating(grad.dtype(), "grad_norm", [&]<typename T>() {
       // Blocks of kBlock elements summed on the threads, then the block sums in order: the same
       // norm whatever the thread count; 8 running sums per block keep the additions pipelined.
@@ -59,6 +65,10 @@ double clip_grad_norm(const NamedParameters& parameters, double max_norm) {
   for (const auto& [name, parameter] : parameters) {
     Tensor grad = gradient_of(name, parameter);
     if (!grad.defined()) continue;
+    if (grad.device() != Device::CPU) {
+      grad.copy_(grad * factor);
+      continue;
+    }
     dispatch_floating(grad.dtype(), "clip_grad_norm", [&]<typename T>() {
       T* g = grad.mutable_data<T>();
       parallel_for(grad.numel(), kParallelGrain, [&](int64_t begin, int64_t end) {
@@ -74,6 +84,10 @@ void clip_grad_value(const NamedParameters& parameters, double clip_value) {
   for (const auto& [name, parameter] : parameters) {
     Tensor grad = gradient_of(name, parameter);
     if (!grad.defined()) continue;
+    if (grad.device() != Device::CPU) {
+      grad.copy_(minimum(maximum(grad, Tensor::scalar(-clip_value, grad.dtype())), Tensor::scalar(clip_value, grad.dtype())));
+      continue;
+    }
     dispatch_floating(grad.dtype(), "clip_grad_value", [&]<typename T>() {
       T* g = grad.mutable_data<T>();
       const T c = T(clip_value);

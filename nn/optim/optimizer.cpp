@@ -1,5 +1,7 @@
 #include "nn/optim/optimizer.hpp"
 
+#include "nn/optim/adam_update.hpp"
+
 #include "autograd/recorder.hpp"
 #include "tensor/io/tensor_io.hpp"
 #include "tensor/parallel.hpp"
@@ -33,34 +35,16 @@ Adam::Adam(NamedParameters parameters, AdamOptions options, bool decoupled_weigh
                 options.weight_decay, options.learning_rate);
   learning_rate_ = options.learning_rate;
   for (const auto& [name, parameter] : parameters_) {
-    m_.push_back(Tensor::zeros(parameter.shape(), parameter.dtype()));
-    v_.push_back(Tensor::zeros(parameter.shape(), parameter.dtype()));
+    m_.push_back(Tensor::zeros(parameter.shape(), parameter.dtype(), parameter.value().device()));
+    v_.push_back(Tensor::zeros(parameter.shape(), parameter.dtype(), parameter.value().device()));
   }
 }
 
 namespace {
-struct AdamStep {
-  double learning_rate, beta1, beta2, eps, weight_decay;
-  double bias_correction1, bias_correction2;  // 1 − β₁ᵗ, 1 − β₂ᵗ
-  bool decoupled;
-};
-
-// One parameter's update, elementwise (see the equations in optimizer.hpp).
-// param, m, v, grad: [n] (contiguous, one dtype T)
+// One parameter's update on the CPU, elementwise. param, m, v, grad: [n] (contiguous, one dtype T)
 template <typename T>
 void adam_update(T* param, T* m, T* v, const T* grad, int64_t n, const AdamStep& s) {
-  const T lr = T(s.learning_rate), beta1 = T(s.beta1), beta2 = T(s.beta2), eps = T(s.eps), wd = T(s.weight_decay);
-  const T correction1 = T(s.bias_correction1), correction2 = T(s.bias_correction2);
-  for (int64_t i = 0; i < n; ++i) {
-    T g = grad[i];
-    if (s.decoupled) param[i] -= lr * wd * param[i];  // θ ← θ − η λ θ
-    else g += wd * param[i];                          // g ← g + λ θ
-    m[i] = beta1 * m[i] + (T(1) - beta1) * g;         // m ← β₁ m + (1 − β₁) g
-    v[i] = beta2 * v[i] + (T(1) - beta2) * g * g;     // v ← β₂ v + (1 − β₂) g²
-    const T m_hat = m[i] / correction1;               // m̂ = m / (1 − β₁ᵗ)
-    const T v_hat = v[i] / correction2;               // v̂ = v / (1 − β₂ᵗ)
-    param[i] -= lr * m_hat / (std::sqrt(v_hat) + eps);  // θ ← θ − η m̂ / (√v̂ + ε)
-  }
+  for (int64_t i = 0; i < n; ++i) adam_update_element<T>(param[i], m[i], v[i], grad[i], s);
 }
 }  // namespace
 
@@ -78,9 +62,20 @@ void Adam::step() {
     ag::Var& parameter = parameters_[i].second;
     const Tensor grad = parameter.grad().defined() ? parameter.grad().contiguous() : Tensor();
     if (!grad.defined()) continue;
-    STRIPES_CHECK(grad.shape() == parameter.shape() && grad.dtype() == parameter.dtype(),
+    STRIPES_CHECK(grad.shape() == parameter.shape() && grad.dtype() == parameter.dtype() &&
+                      grad.device() == parameter.value().device(),
                   "{}: gradient {} of '{}' does not match the parameter {}", type(), grad.description(),
                   parameters_[i].first, parameter.value().description());
+    // The moments follow their parameter (a model moved with Module::to after this optimizer was made).
+    const Device device = parameter.value().device();
+    if (m_[i].device() != device) m_[i] = m_[i].to(device);
+    if (v_[i].device() != device) v_[i] = v_[i].to(device);
+    if (device == Device::CUDA) {
+#ifdef STRIPES_HAVE_CUDA
+      adam_update_cuda(parameter.mutable_value(), m_[i], v_[i], grad, s);
+      continue;
+#endif
+    }
     dispatch_floating(parameter.dtype(), type(), [&]<typename T>() {
       T* param = parameter.mutable_value().mutable_data<T>();
       T* m = m_[i].mutable_data<T>();
@@ -122,9 +117,11 @@ void Adam::load_state(const io::Hdf5File& file, const std::string& group) {
     const ag::Var& parameter = parameters_[i].second;
     const std::string path = ag::dump_group_path(name);
     m.push_back(io::load_tensor_expecting(file, group + "/m/" + path, parameter.shape(), parameter.dtype(),
-                                          fmt::format("checkpoint {}: optimizer first moment of parameter '{}'", file.path(), name)));
+                                          fmt::format("checkpoint {}: optimizer first moment of parameter '{}'", file.path(), name))
+                    .to(parameter.value().device()));
     v.push_back(io::load_tensor_expecting(file, group + "/v/" + path, parameter.shape(), parameter.dtype(),
-                                          fmt::format("checkpoint {}: optimizer second moment of parameter '{}'", file.path(), name)));
+                                          fmt::format("checkpoint {}: optimizer second moment of parameter '{}'", file.path(), name))
+                    .to(parameter.value().device()));
   }
   m_ = std::move(m);
   v_ = std::move(v);

@@ -38,9 +38,7 @@ void save_tensor(Hdf5File& file, const std::string& dataset_path, const Tensor& 
                  const StringAttributes& attributes) {
   STRIPES_CHECK(tensor.defined(), "save_tensor: {}: cannot save an undefined tensor to '{}'", file.path(),
                 dataset_path);
-  STRIPES_CHECK(tensor.device() == Device::CPU, "save_tensor: {}: '{}' is a {} tensor; copy it to the CPU first",
-                file.path(), dataset_path, device_name(tensor.device()));
-  const Tensor contiguous = tensor.contiguous();
+  const Tensor contiguous = tensor.to(Device::CPU).contiguous();  // a GPU tensor is saved from a host copy
   const std::vector<int64_t> shape(contiguous.shape().begin(), contiguous.shape().end());
   dispatch_any(contiguous.dtype(), [&]<typename T>() {
     file.write_dataset_raw(dataset_path, element_type_of_dtype(contiguous.dtype()), shape, contiguous.data<T>());

@@ -23,7 +23,8 @@ namespace stripes::io {
 
 using StringAttributes = std::vector<std::pair<std::string, std::string>>;
 
-// Writes `tensor` (CPU) to `dataset_path`, replacing an existing dataset, creating parent groups.
+// Writes `tensor` to `dataset_path` (a GPU tensor through a host copy), replacing an existing
+// dataset, creating parent groups.
 void save_tensor(Hdf5File& file, const std::string& dataset_path, const Tensor& tensor,
                  const StringAttributes& attributes = {});
 

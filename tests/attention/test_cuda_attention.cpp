@@ -1,9 +1,12 @@
-// The attention kernels on the GPU against the CPU, and the attention cases of the generic
-// checker run on the GPU in float64. Skips with a message when there is no device.
+// The attention kernels on the GPU against the CPU, the attention cases of the generic checker run
+// on the GPU in float64, and the attention layer with every PE on the GPU against the same layer on
+// the CPU. Skips with a message when there is no device.
 #include "attention/attention_gradchecks.hpp"
 #include "attention/causal_product.hpp"
 #include "attention/linear_attention.hpp"
+#include "attention/positional_attention.hpp"
 #include "tensor/cuda/cuda_backend.hpp"
+#include "tests/support/tensor_compare.hpp"
 
 #include <gtest/gtest.h>
 
@@ -36,10 +39,10 @@ class CudaAttentionGradcheck : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(CudaAttentionGradcheck, BackwardMatchesFiniteDifferencesOnTheGpu) {
   if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::device_description();
+  // Module cases (pe/..., attention/...) build their module on the CPU and bind its parameters to
+  // the checker's inputs, which live on the GPU: the PE or layer then computes on the GPU, with the
+  // positions, noise and random features it draws on the host copied over.
   const ag::GradcheckCase& check = attention_gradchecks().cases()[GetParam()];
-  if (check.op.rfind("pe/", 0) == 0 || check.op.rfind("attention/", 0) == 0) {
-    GTEST_SKIP() << "modules are not moved to the GPU yet (PE and layer parameters live on the CPU)";
-  }
   const ag::GradcheckResult result = ag::run_gradcheck(check, 5, Device::CUDA);
   EXPECT_TRUE(result.passed) << check.op << " " << check.label << ": " << result.max_error << " " << result.failure;
 }
@@ -50,3 +53,155 @@ INSTANTIATE_TEST_SUITE_P(KernelCases, CudaAttentionGradcheck, ::testing::Range<s
                            for (char& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
                            return n;
                          });
+
+// ---- the whole layer, every PE: GPU against CPU ------------------------------------------------------
+
+namespace {
+
+// One layer configuration: a PE and an attention kind, and the variants whose code paths differ.
+struct LayerCase {
+  std::string pe;
+  std::string kind;
+  std::string feature_map = "favor";
+  std::string causal_algorithm = "chunked";
+  bool sff = false;            // fstripe: the noisy SFF form
+  bool fstripe1_pooled = true;
+  bool positions = true;       // false: undefined positions (the time index, built on the host)
+
+  std::string name() const {
+    std::string n = pe + "_" + kind;
+    if (feature_map != "favor") n += "_" + feature_map;
+    if (causal_algorithm != "chunked") n += "_" + causal_algorithm;
+    if (sff) n += "_sff";
+    if (!fstripe1_pooled) n += "_unpooled";
+    if (!positions) n += "_time_index";
+    for (char& ch : n) if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+    return n;
+  }
+};
+
+// gtest names a case by its name, not by its bytes (test listings and failure messages).
+void PrintTo(const LayerCase& c, std::ostream* os) { *os << c.name(); }
+
+// Every PE with both kinds (stripe: softmax only), and the variants that take other paths.
+std::vector<LayerCase> every_layer_case() {
+  std::vector<LayerCase> cases;
+  for (const std::string& pe : positional_encoding_names()) {
+    if (pe != "stripe") cases.push_back({.pe = pe, .kind = "linear"});
+    cases.push_back({.pe = pe, .kind = "softmax"});
+  }
+  cases.push_back({.pe = "fstripe", .kind = "linear", .sff = true});
+  cases.push_back({.pe = "fstripe1", .kind = "linear", .fstripe1_pooled = false});
+  cases.push_back({.pe = "rope-b", .kind = "linear", .positions = false});
+  cases.push_back({.pe = "rope-c", .kind = "linear", .feature_map = "trig"});
+  cases.push_back({.pe = "nope", .kind = "linear", .feature_map = "elu"});
+  cases.push_back({.pe = "ropepool", .kind = "linear", .causal_algorithm = "prefix"});
+  return cases;
+}
+
+constexpr int64_t kBatch = 2, kSteps = 13, kModelDim = 16;
+
+AttentionConfig layer_config(const LayerCase& c, DType dtype) {
+  AttentionConfig config;
+  config.kind = c.kind;
+  config.model_dim = kModelDim;
+  config.heads = 2;  // D = 8
+  config.feature_map = c.feature_map;
+  config.features = 16;
+  config.causal_algorithm = c.causal_algorithm;
+  config.causal_chunk = 4;  // T = 13: three full chunks and a partial one on the CPU
+  config.dtype = dtype;
+  config.seed = 5;
+  config.pe.name = c.pe;
+  config.pe.position_dim = c.pe == "fstripe" ? 3 : 1;
+  config.pe.num_sines = 3;
+  config.pe.realizations = 6;
+  config.pe.conv_kernel = 4;
+  config.pe.sff = c.sff;
+  config.pe.fstripe1_pooled = c.fstripe1_pooled;
+  return config;
+}
+
+// Moves every parameter's value to `device` (what nn::Module::to does; kept local so that this test
+// depends on nothing but the parameters' shared VariableData).
+void move_parameters(nn::Module& module, Device device) {
+  for (const auto& [name, parameter] : module.named_parameters()) parameter.data()->value = parameter.value().to(device);
+}
+
+struct LayerRun {
+  Tensor output;                                         // on the host
+  std::vector<std::pair<std::string, Tensor>> gradients; // "x" and every parameter, on the host
+};
+
+// A fresh layer (the same seed: the same initial parameters, random features and PE noise) with its
+// parameters on `device`, one training forward on inputs on `device` and the backward of
+// Σ output ⊙ grad_output.
+LayerRun run_layer(const AttentionConfig& config, const Tensor& x, const Tensor& positions, const Tensor& grad_output,
+                   Device device) {
+  PositionalAttention layer(config, 0);
+  move_parameters(layer, device);
+  ag::Var input(x.to(device), true);
+  const ag::Var output = layer.forward(input, {positions.defined() ? positions.to(device) : Tensor(), true});
+  EXPECT_EQ(output.value().device(), device);
+  output.backward(grad_output.to(device));
+  LayerRun run;
+  run.output = output.value().to(Device::CPU);
+  run.gradients.emplace_back("x", input.grad().to(Device::CPU));
+  for (const auto& [name, parameter] : layer.named_parameters()) {
+    const Tensor& grad = parameter.grad();
+    if (grad.defined()) {
+      EXPECT_EQ(grad.device(), device) << name;
+    }
+    run.gradients.emplace_back(name, grad.defined() ? grad.to(Device::CPU) : Tensor());
+  }
+  return run;
+}
+
+double norm(const Tensor& t) { return std::sqrt(sum(t.to(DType::Float64) * t.to(DType::Float64)).item()); }
+
+}  // namespace
+
+class CudaAttentionLayer : public ::testing::TestWithParam<LayerCase> {};
+
+// The layer with its parameters and inputs on the GPU computes what it computes on the CPU: the
+// same output, the same gradient of the input and of every parameter (relative errors below 1e-10
+// in float64, 1e-5 in float32). Host-drawn noise and features make the two runs see the same draws.
+TEST_P(CudaAttentionLayer, MatchesTheCpuWithParametersMovedToTheGpu) {
+  if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::device_description();
+  const LayerCase& c = GetParam();
+  for (DType dtype : {DType::Float64, DType::Float32}) {
+    const AttentionConfig config = layer_config(c, dtype);
+    Generator g(41);
+    const Tensor x = Tensor::randn({kBatch, kSteps, kModelDim}, g, dtype);
+    const Shape positions_shape =
+        config.pe.position_dim == 1 ? Shape{kBatch, kSteps} : Shape{kBatch, kSteps, config.pe.position_dim};
+    const Tensor positions = c.positions ? Tensor::randn(positions_shape, g, dtype) * 3.0 : Tensor();
+    const Tensor grad_output = Tensor::randn({kBatch, kSteps, kModelDim}, g, dtype);
+    const LayerRun cpu = run_layer(config, x, positions, grad_output, Device::CPU);
+    const LayerRun gpu = run_layer(config, x, positions, grad_output, Device::CUDA);
+
+    const double tolerance = dtype == DType::Float64 ? 1e-10 : 1e-5;
+    const std::string what = c.name() + " " + std::string(dtype_name(dtype));
+    EXPECT_LT(stripes::test::norm_relative_error(gpu.output, cpu.output), tolerance) << "output, " << what;
+    ASSERT_EQ(gpu.gradients.size(), cpu.gradients.size()) << what;
+    double total = 0;  // ‖all gradients‖
+    for (const auto& [name, grad] : cpu.gradients) total += grad.defined() ? std::pow(norm(grad), 2) : 0.0;
+    total = std::sqrt(total);
+    for (size_t i = 0; i < cpu.gradients.size(); ++i) {
+      const auto& [name, reference] = cpu.gradients[i];
+      const Tensor& value = gpu.gradients[i].second;
+      ASSERT_EQ(value.defined(), reference.defined()) << "gradient of " << name << ", " << what;
+      if (!reference.defined()) continue;
+      ASSERT_EQ(value.shape(), reference.shape()) << "gradient of " << name << ", " << what;
+      // Relative to the gradient's own norm, or to that of all gradients when its own is below 1e-3
+      // of it: a gradient that is zero up to rounding (k_proj.bias under softmax, which is
+      // invariant to a shift of every score in a row) has no digits to compare.
+      const double own = norm(reference), scale = own >= 1e-3 * total ? own : total;
+      const double error = norm(value - reference) / scale;
+      EXPECT_LT(error, tolerance) << "gradient of " << name << ", " << what;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryPe, CudaAttentionLayer, ::testing::ValuesIn(every_layer_case()),
+                         [](const ::testing::TestParamInfo<LayerCase>& info) { return info.param.name(); });

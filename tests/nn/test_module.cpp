@@ -3,6 +3,8 @@
 #include "autograd/ops.hpp"
 #include "nn/softmax_attention.hpp"
 #include "nn/transformer.hpp"
+#include "tensor/cuda/cuda_backend.hpp"
+#include "tests/support/expect_error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -220,6 +222,36 @@ TEST(Transformer, SinusoidalTableMatchesTheFormula) {
   EXPECT_NEAR(table.at({3, 1}), std::cos(3.0), 1e-12);
   EXPECT_NEAR(table.at({3, 2}), std::sin(3.0 / 100.0), 1e-12);
   EXPECT_NEAR(table.at({3, 3}), std::cos(3.0 / 100.0), 1e-12);
+}
+
+// ---- Module::to -----------------------------------------------------------------------------------
+// (the GPU side, moved values and training on the device, is tests/nn/test_cuda_training.cpp)
+
+TEST(ModuleDevice, MovingToTheCpuKeepsEveryHandleValueAndGradient) {
+  const auto encoder = small_encoder(small_config());
+  const NamedParameters before = encoder->named_parameters();
+  const Tensor weight = before.front().second.value();
+  ag::sum(encoder->forward(ag::Var(Tensor::ones({2, 3, 5})), {})).backward();
+  encoder->to(Device::CPU);  // already there: nothing is copied, nothing dropped
+  EXPECT_EQ(encoder->device(), Device::CPU);
+  const NamedParameters after = encoder->named_parameters();
+  ASSERT_EQ(after.size(), before.size());
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].second.data(), before[i].second.data()) << after[i].first;  // the same parameter
+    EXPECT_TRUE(after[i].second.grad().defined()) << after[i].first;
+  }
+  EXPECT_EQ(after.front().second.value().data<float>(), weight.data<float>());  // the same storage
+}
+
+TEST(ModuleDevice, MovingToAMissingGpuNamesTheParameterAndMovesNothing) {
+  if (cuda::available()) GTEST_SKIP() << "a GPU is present: " << cuda::device_description();
+  const auto encoder = small_encoder(small_config());
+  const Tensor first = encoder->named_parameters().front().second.value();
+  stripes::testing::expect_error_message([&] { encoder->to(Device::CUDA); },
+                                         {"cannot move parameter 'input_proj.weight'", "to cuda", cuda::device_description()});
+  EXPECT_EQ(encoder->device(), Device::CPU);
+  EXPECT_EQ(encoder->named_parameters().front().second.value().data<float>(), first.data<float>());
+  EXPECT_EQ(encoder->forward(ag::Var(Tensor::ones({1, 2, 5})), {}).value().device(), Device::CPU);  // still usable
 }
 
 }  // namespace

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The GPU checks of issues 7 (CUDA) and 8 (performance), as one script for a lent GPU machine,
+# run through the device tool after scripts/device-bundle.sh prepared build-device-bundle/ here:
+#
+#   run(command: "bash scripts/device-check.sh", carry: ["build-device-bundle"], timeout_s: 540)
+#
+# It runs the bundled programs (built here for sm_90) against the machine's own CUDA 13, and
+# writes at most 8 files under $OUT (the device tool's limit):
+#   tests.txt        every test program, brief (failures in full); the CUDA tests run here
+#   attention.txt / attention.json   bench attention --device cuda, T = 1024, 4096, 16384
+#   pes.txt          bench attention --device cuda --pes all at T = 4096 (every PE's kernels)
+#   train.txt / train.json           bench train --device cuda, paper and small presets
+#   paper.txt        the paper model trained on POP909 on the GPU and on the CPU for a few steps
+#                    (the loss curves must agree), and the GPU's steps per second
+# Each part has its own time limit so that one slow part leaves the others their time.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/device-check}
+mkdir -p "$OUT"
+bundle=$PWD/build-device-bundle
+[ -f "$bundle/programs.tar.xz" ] || { echo "device-check: no $bundle (run scripts/device-bundle.sh here first, and carry it)"; exit 1; }
+start=$(date +%s)
+elapsed() { echo "[$(($(date +%s) - start)) s] $*"; }
+
+# The programs know this checkout as /work/main (tests read fixtures there, CLI tests run
+# /work/main/build-device/stripes) and the data root as /work/shared/data.
+if [ "$(cd /work/main 2>/dev/null && pwd -P)" != "$(pwd -P)" ]; then
+  [ -e /work/main ] && { echo "device-check: /work/main exists and is not this checkout"; exit 1; }
+  mkdir -p /work && ln -s "$(pwd -P)" /work/main
+fi
+cd /work/main
+mkdir -p build-device /work/shared /tmp/stripes-bundle
+tar -C /tmp/stripes-bundle -xJf "$bundle/programs.tar.xz"
+for program in /tmp/stripes-bundle/bin/*; do ln -sf "$program" "build-device/$(basename "$program")"; done
+export LD_LIBRARY_PATH="/tmp/stripes-bundle/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}"
+export STRIPES_CACHE=/work/main/build-device/cache OMP_WAIT_POLICY=PASSIVE
+# (a machine that already has the data, such as the one the bundle was made on, keeps its own)
+[ -d /work/shared/data/pop909 ] || tar -C /work/shared -xJf "$bundle/data.tar.xz"
+[ -f build-device/cache/pop909-songs.h5 ] || tar -C build-device -xJf "$bundle/cache.tar.xz"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+if ldd build-device/stripes | grep -q 'libcublas.*not found'; then  # CUDA's libraries elsewhere (pip wheels)
+  cublas=$(find / -name 'libcublas.so.13' -not -path '/proc/*' 2>/dev/null | head -n 1)
+  [ -n "$cublas" ] && export LD_LIBRARY_PATH="$(dirname "$cublas"):$LD_LIBRARY_PATH"
+fi
+missing=$(ldd build-device/stripes | grep 'not found')
+[ -z "$missing" ] || { echo "device-check: libraries missing: $missing"; exit 1; }
+elapsed "setup done"
+
+# 1. Tests: every program; the CUDA ones are the point here, the rest guard the bundle.
+for program in test_tensor test_autograd test_nn test_attention test_data test_experiments; do
+  timeout 240 "build-device/$program" --gtest_brief=1 2>&1 | tail -n 60
+  echo "$program: exit ${PIPESTATUS[0]}"
+done >"$OUT/tests.txt" 2>&1
+grep -E "exit|PASSED|FAILED|SKIPPED \]" "$OUT/tests.txt" | grep -v "^\[       OK" | tail -n 30
+elapsed "tests done"
+
+# 2. Causal attention kernels on the GPU beside their floors (issue 8: forward within 2x of the
+#    memory-bandwidth floor at T >= 4096).
+timeout 150 build-device/stripes bench attention --device cuda --T 1024,4096,16384 --bh 8 --min-time 0.2 \
+  --json "$OUT/attention.json" >"$OUT/attention.txt" 2>&1
+echo "bench attention: exit $?"; tail -n 25 "$OUT/attention.txt"
+timeout 90 build-device/stripes bench attention --device cuda --T 4096 --pes all --kinds linear-prefix,linear-chunked \
+  --modes forward+backward --min-time 0.1 --min-runs 1 >"$OUT/pes.txt" 2>&1
+echo "bench attention --pes all: exit $?"; tail -n 15 "$OUT/pes.txt"
+elapsed "attention benchmarks done"
+
+# 3. One training step of the harmonization model on the GPU.
+timeout 120 build-device/stripes bench train --device cuda --preset paper,small --steps 5 \
+  --json "$OUT/train.json" >"$OUT/train.txt" 2>&1
+echo "bench train: exit $?"; grep -E "preset|step |memory" "$OUT/train.txt"
+elapsed "train benchmark done"
+
+# 4. The paper model on POP909: the same first steps on the GPU and the CPU (issue 7: loss curves
+#    equal to float32 tolerance), then the GPU's rate over more steps (issue 8: 15 epochs < 10 min).
+{
+  timeout 60 build-device/stripes train --preset paper --pe ropepool --context BIN --steps 4 --device cpu -q \
+    --run-dir /tmp/paper-cpu --overwrite
+  timeout 150 build-device/stripes train --preset paper --pe ropepool --context BIN --steps 60 --device cuda -q \
+    --run-dir /tmp/paper-gpu --overwrite
+  echo "first losses, cpu then gpu:"
+  head -n 5 /tmp/paper-cpu/train_log.csv
+  head -n 5 /tmp/paper-gpu/train_log.csv
+  cat /tmp/paper-gpu/train_summary.json
+} >"$OUT/paper.txt" 2>&1
+tail -n 16 "$OUT/paper.txt"
+elapsed "paper training done"
