@@ -20,6 +20,9 @@
 //    i.e. three small dense GEMMs per chunk (Eigen) instead of T rank-1 updates. Only the running
 //    P×Q state exists: the T·P·Q prefix states are never materialized. The backward is the same
 //    permuted products as the prefix form, each accumulated straight into its gradient buffer.
+// On the GPU: prefix is the recurrent kernel of attention/cuda/causal_product.cu; chunked is the
+// same chunk equations composed from tensor ops over every chunk at once
+// (causal_product_chunked_composed: cuBLAS batched GEMMs, a cumsum of the ⌈T/C⌉ chunk states).
 #pragma once
 
 #include "autograd/ops.hpp"
@@ -57,9 +60,14 @@ ag::Var causal_product(const ag::Var& a, const ag::Var& b, const ag::Var& c, boo
 
 // ---- the chunked form (attention/causal_product_chunked.cpp) -----------------------------------
 // Same contract as causal_product_forward. chunk >= 1; the last chunk may be shorter. CPU kernel;
-// CUDA tensors go to the recurrent CUDA kernel (no chunked CUDA kernel yet).
+// tensors on the GPU go to causal_product_chunked_composed.
 Tensor causal_product_chunked_forward(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
                                       int64_t chunk = kDefaultCausalChunk);
+// The same product composed from tensor ops on any device: every chunk at once with batched GEMMs
+// (cuBLAS on the GPU) and a cumsum over the chunk axis for the states; holds the ⌈T/C⌉ chunk
+// states [P, Q] of each sequence. Tested against the CPU kernel on the CPU.
+Tensor causal_product_chunked_composed(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
+                                       int64_t chunk = kDefaultCausalChunk);
 // out += causal_product(a, b, c, reverse), chunked; out: contiguous [..., T, Q] of c's dtype.
 void causal_product_chunked_accumulate(Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
                                        int64_t chunk = kDefaultCausalChunk);

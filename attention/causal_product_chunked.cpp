@@ -13,6 +13,7 @@
 // Memory: one P×Q state and one C×C block per thread.
 #include "attention/causal_product.hpp"
 
+#include "nn/softmax_attention.hpp"  // causal_mask
 #include "tensor/eigen.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/parallel.hpp"
@@ -70,14 +71,60 @@ void chunked_sequence(T* out, const T* a, const T* b, const T* c, int64_t steps,
   }
 }
 
+}  // namespace
+
+// ---- the chunked form composed from tensor ops (the GPU path) ------------------------------------
+// Every chunk at once, with batched GEMMs and a scan over chunks (n = ⌈T/C⌉, T padded to n·C with
+// zero rows, which add nothing and whose outputs are cut off):
+//   W_j = A_j B_jᵀ  [S, n, C, C]      K_j = B_jᵀ C_j  [S, n, P, Q]
+//   S_j = Σ_{i<j} K_i (reverse: Σ_{i>j}): a cumsum over the chunk axis, shifted by one chunk
+//   out_j = A_j S_j + tril(W_j) C_j   (reverse: triu)
+// The n per-chunk states (T·P·Q/C numbers per sequence) are held at once: C times fewer than the
+// prefix states, and the price of doing every chunk in parallel.
+Tensor causal_product_chunked_composed(const Tensor& a_in, const Tensor& b_in, const Tensor& c_in, bool reverse,
+                                       int64_t chunk) {
+  const detail::CausalShapes s = detail::check_causal_shapes("causal_product_chunked_composed", a_in, b_in, c_in);
+  STRIPES_CHECK(chunk >= 1, "causal_product_chunked_composed: chunk size must be >= 1, got {}", chunk);
+  STRIPES_CHECK(a_in.device() == b_in.device() && a_in.device() == c_in.device(),
+                "causal_product_chunked_composed: operands on different devices: {}, {}, {}", a_in.description(),
+                b_in.description(), c_in.description());
+  if (s.steps == 0 || s.q == 0) return Tensor::zeros(c_in.shape(), c_in.dtype(), c_in.device());
+  const Device device = c_in.device();
+  const int64_t rows = std::min(chunk, s.steps), chunks = (s.steps + rows - 1) / rows, padded = chunks * rows;
+  // [..., T, X] -> [S, n, C, X], zero rows appended up to n·C
+  auto blocks = [&](const Tensor& x) {
+    Tensor flat = x.reshape({s.sequences, s.steps, x.size(-1)});
+    if (padded > s.steps) {
+      flat = concat({flat, Tensor::zeros({s.sequences, padded - s.steps, x.size(-1)}, x.dtype(), device)}, 1);
+    }
+    return flat.reshape({s.sequences, chunks, rows, x.size(-1)});
+  };
+  const Tensor a = blocks(a_in), b = blocks(b_in), c = blocks(c_in);
+  // tril keeps n ≤ t: hide the entries causal_mask marks (u > t); triu hides its transpose.
+  const Tensor hidden = reverse ? nn::causal_mask(rows, device).transpose(0, 1).contiguous() : nn::causal_mask(rows, device);
+  const Tensor within = where(hidden, Tensor::scalar(0.0, a.dtype()), matmul(a, b.transpose(-1, -2)));  // masked W_j
+  const Tensor chunk_states = matmul(b.transpose(-1, -2), c);                                              // K_j [S, n, P, Q]
+  Tensor out = matmul(within, c);                                                                          // tril(W_j) C_j
+  if (chunks > 1) {
+    const Tensor running = cumsum(chunk_states, 1, reverse);  // Σ_{i≤j} K_i (reverse: Σ_{i≥j})
+    const Tensor none = Tensor::zeros({s.sequences, 1, s.p, s.q}, a.dtype(), device);
+    const Tensor earlier = reverse ? concat({running.slice(1, 1, chunks), none}, 1)       // S_j = Σ_{i>j} K_i
+                                   : concat({none, running.slice(1, 0, chunks - 1)}, 1);  // S_j = Σ_{i<j} K_i
+    out.add_(matmul(a, earlier));                                                         // + A_j S_j
+  }
+  return out.reshape({s.sequences, padded, s.q}).slice(1, 0, s.steps).reshape(c_in.shape());
+}
+
+namespace {
+
 // out (+)= product over every sequence, sequences spread over the threads (Eigen serial inside).
 void chunked_all(Tensor& out, const Tensor& a_in, const Tensor& b_in, const Tensor& c_in, bool reverse, int64_t chunk,
                  bool accumulate) {
   const detail::CausalShapes s = detail::check_causal_shapes("causal_product_chunked", a_in, b_in, c_in);
   STRIPES_CHECK(chunk >= 1, "causal_product_chunked: chunk size must be >= 1, got {}", chunk);
-  if (a_in.device() == Device::CUDA) {
-    // No chunked CUDA kernel yet: the recurrent one of attention/cuda/causal_product.cu.
-    const Tensor product = causal_product_forward(a_in, b_in, c_in, reverse);
+  if (a_in.device() != Device::CPU) {
+    // Off the CPU: the composed chunked form (cuBLAS batched GEMMs over every chunk at once).
+    const Tensor product = causal_product_chunked_composed(a_in, b_in, c_in, reverse, chunk);
     if (accumulate) out.add_(product);
     else out.copy_(product);
     return;

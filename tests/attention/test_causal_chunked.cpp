@@ -25,6 +25,29 @@ TEST(CausalProductChunked, EqualsThePrefixSumToFloat64Precision) {
   }
 }
 
+TEST(CausalProductChunked, TheComposedFormOfTheGpuEqualsTheCpuKernel) {
+  // The GPU's path, run here on CPU tensors: batched GEMMs over every chunk and a cumsum of the
+  // chunk states. T = 37 with partial last chunks, C = 64 > T (one chunk), C = 1 (a chunk per step);
+  // T = 300 with the default chunk; a strided c.
+  const Tensor a = randn({2, 3, 37, 5}, 21), b = randn({2, 3, 37, 5}, 22), c = randn({2, 3, 37, 4}, 23);
+  for (bool reverse : {false, true}) {
+    const Tensor prefix = causal_product_forward(a, b, c, reverse);
+    for (int64_t chunk : {1, 5, 8, 37, 64}) {
+      const Tensor composed = causal_product_chunked_composed(a, b, c, reverse, chunk);
+      EXPECT_EQ(composed.shape(), c.shape());
+      EXPECT_LT(stripes::test::max_relative_error(composed, prefix), 1e-10) << "reverse " << reverse << " chunk " << chunk;
+    }
+    const Tensor la = randn({2, 300, 16}, 24), lb = randn({2, 300, 16}, 25), wide = randn({2, 300, 12}, 26);
+    const Tensor lc = wide.slice(-1, 1, 10);
+    EXPECT_LT(stripes::test::max_relative_error(causal_product_chunked_composed(la, lb, lc, reverse),
+                                                causal_product_chunked_forward(la, lb, lc.contiguous(), reverse)),
+              1e-10)
+        << "reverse " << reverse;
+  }
+  EXPECT_THROW(causal_product_chunked_composed(a, b, c, false, 0), Error);
+  EXPECT_THROW(causal_product_chunked_composed(a, b.slice(2, 0, 30), c, false), Error);
+}
+
 TEST(CausalProductChunked, LongSequencesWithTheDefaultChunk) {
   // Many chunks (T = 300 = 4·64 + 44), attention-like sizes P = 16, Q = 9.
   const Tensor a = randn({2, 300, 16}, 4), b = randn({2, 300, 16}, 5), c = randn({2, 300, 9}, 6);

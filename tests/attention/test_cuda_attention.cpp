@@ -6,6 +6,7 @@
 #include "attention/linear_attention.hpp"
 #include "attention/positional_attention.hpp"
 #include "tensor/cuda/cuda_backend.hpp"
+#include "tests/support/skip_without_gpu.hpp"
 #include "tests/support/tensor_compare.hpp"
 
 #include <gtest/gtest.h>
@@ -18,7 +19,7 @@ using namespace stripes;
 using namespace stripes::attention;
 
 TEST(CudaAttention, CausalProductKernelMatchesTheCpu) {
-  if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::device_description();
+  STRIPES_SKIP_WITHOUT_GPU();
   cuda::set_poison_new_allocations(true);
   for (DType dtype : {DType::Float32, DType::Float64}) {
     for (bool reverse : {false, true}) {
@@ -35,10 +36,33 @@ TEST(CudaAttention, CausalProductKernelMatchesTheCpu) {
   cuda::set_poison_new_allocations(false);
 }
 
+TEST(CudaAttention, ChunkedCausalProductMatchesTheCpu) {
+  // The GPU's chunked path (causal_product_chunked_composed: cuBLAS over every chunk, a cumsum of
+  // the chunk states) against the CPU's chunked kernel, through causal_product_chunked_forward and
+  // the accumulating form the linear attention's backward uses.
+  STRIPES_SKIP_WITHOUT_GPU();
+  cuda::set_poison_new_allocations(true);
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (bool reverse : {false, true}) {
+      Generator g(uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()));
+      const Tensor a = Tensor::randn({2, 3, 150, 16}, g, dtype), b = Tensor::randn({2, 3, 150, 16}, g, dtype);
+      const Tensor c = Tensor::randn({2, 3, 150, 9}, g, dtype);  // 150 = 2·64 + 22: a partial last chunk
+      const Tensor cpu = causal_product_chunked_forward(a, b, c, reverse, 64);
+      const Tensor gpu = causal_product_chunked_forward(a.to(Device::CUDA), b.to(Device::CUDA), c.to(Device::CUDA), reverse, 64);
+      EXPECT_EQ(gpu.device(), Device::CUDA);
+      EXPECT_LT(test::norm_relative_error(gpu, cpu), dtype == DType::Float32 ? 1e-5 : 1e-10) << "reverse " << reverse;
+      Tensor accumulated = c.to(Device::CUDA);
+      causal_product_chunked_accumulate(accumulated, a.to(Device::CUDA), b.to(Device::CUDA), c.to(Device::CUDA), reverse, 64);
+      EXPECT_LT(test::norm_relative_error(accumulated, cpu + c), dtype == DType::Float32 ? 1e-5 : 1e-10) << "reverse " << reverse;
+    }
+  }
+  cuda::set_poison_new_allocations(false);
+}
+
 class CudaAttentionGradcheck : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(CudaAttentionGradcheck, BackwardMatchesFiniteDifferencesOnTheGpu) {
-  if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::device_description();
+  STRIPES_SKIP_WITHOUT_GPU();
   // Module cases (pe/..., attention/...) build their module on the CPU and bind its parameters to
   // the checker's inputs, which live on the GPU: the PE or layer then computes on the GPU, with the
   // positions, noise and random features it draws on the host copied over.
@@ -167,7 +191,7 @@ class CudaAttentionLayer : public ::testing::TestWithParam<LayerCase> {};
 // same output, the same gradient of the input and of every parameter (relative errors below 1e-10
 // in float64, 1e-5 in float32). Host-drawn noise and features make the two runs see the same draws.
 TEST_P(CudaAttentionLayer, MatchesTheCpuWithParametersMovedToTheGpu) {
-  if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::device_description();
+  STRIPES_SKIP_WITHOUT_GPU();
   const LayerCase& c = GetParam();
   for (DType dtype : {DType::Float64, DType::Float32}) {
     const AttentionConfig config = layer_config(c, dtype);

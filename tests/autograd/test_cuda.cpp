@@ -5,6 +5,7 @@
 #include "autograd/gradcheck.hpp"
 #include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/math.hpp"
+#include "tests/support/skip_without_gpu.hpp"
 #include "tests/support/tensor_compare.hpp"
 
 #include <gtest/gtest.h>
@@ -19,7 +20,7 @@ namespace {
 class Cuda : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::device_description();
+    STRIPES_SKIP_WITHOUT_GPU();
     cuda::set_poison_new_allocations(true);
   }
   void TearDown() override { cuda::set_poison_new_allocations(false); }
@@ -182,7 +183,7 @@ TEST_F(Cuda, CachingAllocatorReusesMemory) {
 class CudaGradcheck : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(CudaGradcheck, BackwardMatchesFiniteDifferencesOnTheGpu) {
-  if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::device_description();
+  STRIPES_SKIP_WITHOUT_GPU();
   const ag::GradcheckCase& check = ag::builtin_gradchecks().cases()[GetParam()];
   const ag::GradcheckResult result = ag::run_gradcheck(check, 5, Device::CUDA);
   EXPECT_TRUE(result.passed) << check.op << " " << check.label << ": " << result.max_error << " " << result.failure;

@@ -10,6 +10,8 @@
 #include "tensor/math.hpp"
 
 #include "tests/experiments/harmonization_fixtures.hpp"
+#include "tests/support/skip_without_gpu.hpp"
+#include "tests/support/tensor_compare.hpp"
 #include "tests/support/run_stripes.hpp"
 
 #include <gtest/gtest.h>
@@ -25,15 +27,6 @@ using stripes::test::run_stripes;
 using namespace stripes::harmonization::test;
 
 namespace {
-
-#define SKIP_WITHOUT_GPU() \
-  if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::device_description()
-
-double relative_error(const Tensor& a, const Tensor& b) {
-  const Tensor x = a.to(Device::CPU).to(DType::Float64), y = b.to(Device::CPU).to(DType::Float64);
-  const Tensor d = x - y;
-  return std::sqrt(sum(d * d).item() / std::max(sum(y * y).item(), 1e-300));
-}
 
 // The tiny model for `pe` with dropout on (the masks must agree too); the context each PE takes.
 HarmonizationConfig gpu_test_config(const std::string& pe) {
@@ -76,7 +69,7 @@ ShortRun three_steps(const HarmonizationConfig& config, Device device) {
 }
 
 TEST(CudaHarmonization, EveryPeTrainsOnTheGpuAsOnTheCpu) {
-  SKIP_WITHOUT_GPU();
+  STRIPES_SKIP_WITHOUT_GPU();
   for (const std::string& pe : attention::positional_encoding_names()) {
     const HarmonizationConfig config = gpu_test_config(pe);
     const ShortRun cpu = three_steps(config, Device::CPU);
@@ -90,12 +83,12 @@ TEST(CudaHarmonization, EveryPeTrainsOnTheGpuAsOnTheCpu) {
     for (size_t i = 0; i < cpu.losses.size(); ++i) {
       EXPECT_NEAR(gpu.losses[i], cpu.losses[i], 2e-4 * std::abs(cpu.losses[i])) << pe << " step " << i;
     }
-    EXPECT_LT(relative_error(gpu.logits, cpu.logits), 1e-3) << pe;
+    EXPECT_LT(stripes::test::norm_relative_error(gpu.logits, cpu.logits), 1e-3) << pe;
   }
 }
 
 TEST(CudaHarmonization, TrainAndEvalWithDeviceCudaMatchTheCpu) {
-  SKIP_WITHOUT_GPU();
+  STRIPES_SKIP_WITHOUT_GPU();
   SKIP_WITHOUT_DATA(root);
   const HarmonizationData data = handful_of_songs(root, 1);
   HarmonizationConfig config = tiny_config("ropepool", "BIN");
@@ -148,7 +141,7 @@ TEST(DeviceOption, CudaWithoutAGpuStopsWithTheReason) {
 }
 
 TEST(DeviceOption, BenchTrainRunsOnTheGpu) {
-  SKIP_WITHOUT_GPU();
+  STRIPES_SKIP_WITHOUT_GPU();
   TemporaryFolder folder("cuda-bench-train");
   const std::string path = folder.file("train.json");
   const CommandResult run = run_stripes("bench train --device cuda --preset small --T 64 --batch 2 --steps 1 --json " + path);

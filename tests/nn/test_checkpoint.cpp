@@ -3,6 +3,7 @@
 #include "autograd/ops.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/toy_task.hpp"
+#include "tests/nn/toy_fixtures.hpp"
 
 #include <gtest/gtest.h>
 #include <omp.h>
@@ -34,43 +35,15 @@ void expect_error_mentions(Statement statement, const std::vector<std::string>& 
   }
 }
 
-// Small, and exercising every piece of state: dropout (RNG), warm-up and per-epoch decay (step,
-// epoch), a curriculum (step), clipping, Adam moments.
-ToyTaskOptions resumable_options() {
-  ToyTaskOptions options;
-  options.symbols = 5;
-  options.length = 4;
-  options.min_length = 2;
-  options.curriculum_steps = 6;
-  options.batch_size = 8;
-  options.seed = 7;
-  options.warmup_steps = 5;
-  options.decay_gamma = 0.9;
-  options.steps_per_epoch = 4;
-  options.clip_grad_norm = 0.5;
-  options.model.d_model = 16;
-  options.model.num_heads = 2;
-  options.model.d_ff = 24;
-  options.model.dropout = 0.1;
-  options.model.attention_dropout = 0.1;
-  return options;
-}
-
-TrainerOptions quiet() {
-  TrainerOptions options;
-  options.progress = false;
-  return options;
-}
-
 TEST(Checkpoint, ResumingGivesBitIdenticalLosses) {
   omp_set_num_threads(1);
   const std::string path = temp_path("resume");
-  ToyExperiment uninterrupted(resumable_options(), quiet());
+  ToyExperiment uninterrupted(test::resumable_toy_options(), test::quiet_trainer());
   uninterrupted.train(7);
   uninterrupted.save_checkpoint(path);
   const std::vector<double> expected = uninterrupted.train(6);
 
-  ToyExperiment resumed(resumable_options(), quiet());
+  ToyExperiment resumed(test::resumable_toy_options(), test::quiet_trainer());
   resumed.load_checkpoint(path);
   EXPECT_EQ(resumed.trainer().step(), 7);
   EXPECT_EQ(resumed.trainer().epoch(), 1);
@@ -81,7 +54,7 @@ TEST(Checkpoint, ResumingGivesBitIdenticalLosses) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(max_abs(a[i].second.value() - b[i].second.value()), 0.0) << a[i].first;
 
   // The comparison can fail: a run that lost the dropout generator's state diverges at once.
-  ToyExperiment forgetful(resumable_options(), quiet());
+  ToyExperiment forgetful(test::resumable_toy_options(), test::quiet_trainer());
   forgetful.load_checkpoint(path);
   forgetful.trainer().generators().at(1).second->set_state(7 + 2000003, 0);
   EXPECT_NE(forgetful.train(1).front(), expected.front());
@@ -91,7 +64,7 @@ TEST(Checkpoint, ResumingGivesBitIdenticalLosses) {
 TEST(Checkpoint, StoresTheConfigurationAndTheLayout) {
   omp_set_num_threads(1);
   const std::string path = temp_path("layout");
-  ToyExperiment experiment(resumable_options(), quiet());
+  ToyExperiment experiment(test::resumable_toy_options(), test::quiet_trainer());
   experiment.train(2);
   experiment.save_checkpoint(path);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
@@ -170,11 +143,11 @@ TEST(Checkpoint, CorruptFilesAreRefusedWithTheFileName) {
   { io::Hdf5File file(other, io::OpenMode::kTruncate); }
   expect_error_mentions([&] { load_checkpoint(other, *model, nullptr, nullptr, {}); }, {"not a stripes checkpoint"});
   // A checkpoint of another experiment's config is refused before touching the model.
-  ToyTaskOptions options = resumable_options();
+  ToyTaskOptions options = test::resumable_toy_options();
   const std::string toy = temp_path("toy");
-  ToyExperiment(options, quiet()).save_checkpoint(toy);
+  ToyExperiment(options, test::quiet_trainer()).save_checkpoint(toy);
   options.model.d_ff = 32;
-  ToyExperiment different(options, quiet());
+  ToyExperiment different(options, test::quiet_trainer());
   expect_error_mentions([&] { different.load_checkpoint(toy); }, {"model.d_ff", "24", "32"});
   for (const auto& p : {garbage, other, toy}) std::filesystem::remove(p);
 }

@@ -6,7 +6,10 @@
 #include "nn/optim/clip.hpp"
 #include "nn/optim/optimizer.hpp"
 #include "nn/toy_task.hpp"
+#include "tests/nn/toy_fixtures.hpp"
 #include "tensor/cuda/cuda_backend.hpp"
+#include "tests/support/skip_without_gpu.hpp"
+#include "tests/support/tensor_compare.hpp"
 #include "tests/support/temporary_folder.hpp"
 
 #include <gtest/gtest.h>
@@ -19,47 +22,10 @@ namespace {
 using namespace stripes;
 using namespace stripes::nn;
 
-#define SKIP_WITHOUT_GPU() \
-  if (!cuda::available()) GTEST_SKIP() << "no CUDA device: " << cuda::device_description()
-
-// ‖a − b‖ / ‖b‖ in float64, a and b on any device.
-double relative_error(const Tensor& a, const Tensor& b) {
-  const Tensor x = a.to(Device::CPU).to(DType::Float64), y = b.to(Device::CPU).to(DType::Float64);
-  const Tensor d = x - y;
-  return std::sqrt(sum(d * d).item() / std::max(sum(y * y).item(), 1e-300));
-}
-
 uint64_t fresh_seed() { return uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()); }
 
-// The toy task of tests/nn/test_checkpoint.cpp: dropout, warm-up, decay, curriculum, clipping, Adam.
-ToyTaskOptions toy_options() {
-  ToyTaskOptions options;
-  options.symbols = 5;
-  options.length = 4;
-  options.min_length = 2;
-  options.curriculum_steps = 6;
-  options.batch_size = 8;
-  options.seed = 7;
-  options.warmup_steps = 5;
-  options.decay_gamma = 0.9;
-  options.steps_per_epoch = 4;
-  options.clip_grad_norm = 0.5;
-  options.model.d_model = 16;
-  options.model.num_heads = 2;
-  options.model.d_ff = 24;
-  options.model.dropout = 0.1;
-  options.model.attention_dropout = 0.1;
-  return options;
-}
-
-TrainerOptions quiet() {
-  TrainerOptions options;
-  options.progress = false;
-  return options;
-}
-
 TEST(CudaTraining, AdamAndClippingMatchTheCpu) {
-  SKIP_WITHOUT_GPU();
+  STRIPES_SKIP_WITHOUT_GPU();
   cuda::set_poison_new_allocations(true);  // moments or outputs left unwritten show up as NaN
   for (DType dtype : {DType::Float32, DType::Float64}) {
     for (bool decoupled : {false, true}) {
@@ -88,14 +54,14 @@ TEST(CudaTraining, AdamAndClippingMatchTheCpu) {
         EXPECT_NEAR(gpu_norm, cpu_norm, 1e-6 * cpu_norm) << "step " << step;
         clip_grad_value(cpu, 0.02);
         clip_grad_value(gpu, 0.02);
-        EXPECT_LT(relative_error(gpu[0].second.grad(), cpu[0].second.grad()), dtype == DType::Float32 ? 1e-6 : 1e-13);
+        EXPECT_LT(test::norm_relative_error(gpu[0].second.grad(), cpu[0].second.grad()), dtype == DType::Float32 ? 1e-6 : 1e-13);
         cpu_adam->step();
         gpu_adam->step();
       }
       const double tolerance = dtype == DType::Float32 ? 1e-5 : 1e-12;
       for (size_t i = 0; i < cpu.size(); ++i) {
         EXPECT_EQ(gpu[i].second.value().device(), Device::CUDA);
-        EXPECT_LT(relative_error(gpu[i].second.value(), cpu[i].second.value()), tolerance)
+        EXPECT_LT(test::norm_relative_error(gpu[i].second.value(), cpu[i].second.value()), tolerance)
             << cpu[i].first << " " << dtype_name(dtype) << (decoupled ? " adamw" : " adam");
       }
     }
@@ -104,8 +70,8 @@ TEST(CudaTraining, AdamAndClippingMatchTheCpu) {
 }
 
 TEST(CudaTraining, ModuleToMovesParametersAndTheOptimizerFollows) {
-  SKIP_WITHOUT_GPU();
-  ToyExperiment experiment(toy_options(), quiet());
+  STRIPES_SKIP_WITHOUT_GPU();
+  ToyExperiment experiment(test::resumable_toy_options(), test::quiet_trainer());
   const NamedParameters before = experiment.model().named_parameters();
   std::vector<Tensor> values;
   for (const auto& [name, p] : before) values.push_back(p.value().clone());
@@ -114,7 +80,7 @@ TEST(CudaTraining, ModuleToMovesParametersAndTheOptimizerFollows) {
   const NamedParameters after = experiment.model().named_parameters();
   for (size_t i = 0; i < after.size(); ++i) {
     EXPECT_EQ(after[i].second.data(), before[i].second.data()) << after[i].first;  // the same parameter, moved
-    EXPECT_EQ(relative_error(after[i].second.value(), values[i]), 0.0) << after[i].first;
+    EXPECT_EQ(test::norm_relative_error(after[i].second.value(), values[i]), 0.0) << after[i].first;
   }
   experiment.train(2);
   for (const auto& [name, p] : experiment.model().named_parameters()) EXPECT_EQ(p.value().device(), Device::CUDA) << name;
@@ -124,9 +90,9 @@ TEST(CudaTraining, ModuleToMovesParametersAndTheOptimizerFollows) {
 }
 
 TEST(CudaTraining, AToyTransformerTrainsOnTheGpuAsOnTheCpu) {
-  SKIP_WITHOUT_GPU();
-  ToyExperiment cpu(toy_options(), quiet());
-  ToyExperiment gpu(toy_options(), quiet());
+  STRIPES_SKIP_WITHOUT_GPU();
+  ToyExperiment cpu(test::resumable_toy_options(), test::quiet_trainer());
+  ToyExperiment gpu(test::resumable_toy_options(), test::quiet_trainer());
   gpu.model().to(Device::CUDA);
   // Same seeds, same dropout masks (the GPU draws the CPU's Philox numbers): the loss curves agree
   // to float32 rounding for the first steps.
@@ -136,22 +102,22 @@ TEST(CudaTraining, AToyTransformerTrainsOnTheGpuAsOnTheCpu) {
     EXPECT_NEAR(gpu_losses[i], cpu_losses[i], 1e-4 * std::abs(cpu_losses[i])) << "step " << i;
   }
   const NamedParameters a = cpu.model().named_parameters(), b = gpu.model().named_parameters();
-  for (size_t i = 0; i < a.size(); ++i) EXPECT_LT(relative_error(b[i].second.value(), a[i].second.value()), 1e-3) << a[i].first;
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_LT(test::norm_relative_error(b[i].second.value(), a[i].second.value()), 1e-3) << a[i].first;
 }
 
 TEST(CudaTraining, CheckpointsMoveBetweenDevices) {
-  SKIP_WITHOUT_GPU();
+  STRIPES_SKIP_WITHOUT_GPU();
   const test::TemporaryFolder folder("cuda-checkpoint");
   const std::string path = folder.file("gpu.h5");
-  ToyExperiment gpu(toy_options(), quiet());
+  ToyExperiment gpu(test::resumable_toy_options(), test::quiet_trainer());
   gpu.model().to(Device::CUDA);
   gpu.train(5);
   gpu.save_checkpoint(path);  // parameters and Adam moments written from host copies
   const std::vector<double> continued = gpu.train(3);
 
-  ToyExperiment on_cpu(toy_options(), quiet());  // a GPU run resumed on the CPU
+  ToyExperiment on_cpu(test::resumable_toy_options(), test::quiet_trainer());  // a GPU run resumed on the CPU
   on_cpu.load_checkpoint(path);
-  ToyExperiment on_gpu(toy_options(), quiet());  // and on the GPU: the checkpoint is loaded into CUDA parameters
+  ToyExperiment on_gpu(test::resumable_toy_options(), test::quiet_trainer());  // and on the GPU: the checkpoint is loaded into CUDA parameters
   on_gpu.model().to(Device::CUDA);
   on_gpu.load_checkpoint(path);
   EXPECT_EQ(on_gpu.model().device(), Device::CUDA);
