@@ -129,11 +129,10 @@ class ConvSpeEncoding : public PositionalEncoding {
 
   Encoded encode(const ag::Var& q, const ag::Var& k, const Tensor&) override {
     const int64_t h = config_.heads, d = config_.head_dim, r = config_.realizations, steps = q.size(-2);
-    // Noise drawn on the host and copied to the queries' device, so that a run draws the same
-    // noise on any device (the gate noise below likewise).
+    // Noise drawn on the queries' device (the gate noise below likewise): the counter-based
+    // generator draws the same numbers on every device, and nothing is copied.
     const Device device = q.value().device();
-    const Tensor noise =
-        Tensor::randn({h * d, steps + config_.conv_kernel - 1, r}, *noise_generator_, q.dtype()).to(device);
+    const Tensor noise = Tensor::randn({h * d, steps + config_.conv_kernel - 1, r}, *noise_generator_, q.dtype(), device);
     record("noise", noise, "randn", "white noise ε [H·D, T + K − 1, R]");
     const double scale = 1.0 / std::pow(double(r * d), 0.25);
     auto codes = [&](const ag::Var& filter) {  // [H, T, D, R]
@@ -143,7 +142,7 @@ class ConvSpeEncoding : public PositionalEncoding {
     ag::Var query_codes = codes(query_filter_), key_codes = codes(key_filter_);
     if (gate_.defined()) {
       const ag::Var g = ag::sigmoid(gate_);  // [H, D]
-      const Tensor gate_noise = Tensor::randn({h, 1, d, r}, *noise_generator_, q.dtype()).to(device) * scale;
+      const Tensor gate_noise = Tensor::randn({h, 1, d, r}, *noise_generator_, q.dtype(), device) * scale;
       const ag::Var keep = ag::reshape(ag::sqrt(1.0 - g + 1e-12), {h, 1, d, 1});
       const ag::Var mix = ag::reshape(ag::sqrt(g + 1e-12), {h, 1, d, 1}) * ag::Var(gate_noise);
       query_codes = query_codes * keep + mix;

@@ -83,10 +83,10 @@ class SpectralEncoding : public PositionalEncoding {
       record("pooled_key", out.key, "fstripe", "pooled F-StrIPE codes k̂ [B, H, T, 2K]");
       return out;
     }
-    // Noise Z [H, D·2K, R] (rows ordered (d, k, cos|sin)), redrawn at every forward. Drawn on the
-    // host and copied to the queries' device, so that a run draws the same noise on any device.
+    // Noise Z [H, D·2K, R] (rows ordered (d, k, cos|sin)), redrawn at every forward, on the queries'
+    // device: the counter-based generator draws the same numbers on every device.
     const int64_t r = config_.realizations;
-    const Tensor z = Tensor::randn({config_.heads, d * 2 * sines, r}, *noise_generator_, q.dtype()).to(device);
+    const Tensor z = Tensor::randn({config_.heads, d * 2 * sines, r}, *noise_generator_, q.dtype(), device);
     record("noise", z, "randn", "SPE noise Z [H, D·2K, R]");
     // weights[(d,k,c), r] = λ_dk Z_(dkc),r / √(2K) / (R·D)^{1/4}, times √(1 − g_d) when gated
     ag::Var lambda2 = ag::reshape(ag::concat({ag::unsqueeze(gains, -1), ag::unsqueeze(gains, -1)}, -1),
@@ -105,7 +105,7 @@ class SpectralEncoding : public PositionalEncoding {
     }
     Tensor gate_noise;
     if (gate_.defined()) {
-      gate_noise = Tensor::randn({config_.heads, d, r}, *noise_generator_, q.dtype()).to(device) *
+      gate_noise = Tensor::randn({config_.heads, d, r}, *noise_generator_, q.dtype(), device) *
                    (1.0 / std::pow(double(d * r), 0.25));
       record("gate_noise", gate_noise, "randn", "gated filter noise [H, D, R]");
     }

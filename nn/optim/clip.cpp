@@ -22,12 +22,14 @@ Tensor gradient_of(const std::string& name, const ag::Var& parameter) {
 
 double grad_norm(const NamedParameters& parameters) {
   double sum_of_squares = 0.0;
+  Tensor device_sum_of_squares;  // GPU gradients: summed on the device, read back once (one wait)
   for (const auto& [name, parameter] : parameters) {
     const Tensor grad = gradient_of(name, parameter);
     if (!grad.defined()) continue;
     if (grad.device() != Device::CPU) {  // the device's own reduction, in float64 like the loop below
       const Tensor g = grad.to(DType::Float64);
-      sum_of_squares += sum(g * g).item();
+      const Tensor part = sum(g * g);
+      device_sum_of_squares = device_sum_of_squares.defined() ? device_sum_of_squares + part : part;
       continue;
     }
     dispatch_floating(grad.dtype(), "grad_norm", [&]<typename T>() {
@@ -54,6 +56,7 @@ double grad_norm(const NamedParameters& parameters) {
       for (double block_sum : block_sums) sum_of_squares += block_sum;
     });
   }
+  if (device_sum_of_squares.defined()) sum_of_squares += device_sum_of_squares.item();
   return std::sqrt(sum_of_squares);
 }
 

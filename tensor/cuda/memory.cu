@@ -33,8 +33,12 @@ CachingAllocator& allocator() {
 }  // namespace
 
 bool available() {
-  int count = 0;
-  return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+  // Asked once: every CUDA allocation checks it, and devices do not come and go in a process.
+  static const bool usable = [] {
+    int count = 0;
+    return cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+  }();
+  return usable;
 }
 
 std::string device_description() {
