@@ -15,9 +15,11 @@ struct AdamStep {
   bool decoupled;                             // AdamW
 };
 
-// θ, m, v updated in place from the gradient g; arithmetic in T (the parameter's dtype).
+// θ, m, v updated in place from the gradient g; arithmetic in T (the parameter's dtype). The step
+// is taken by value: a local copy cannot alias the parameter, so a loop over elements keeps its
+// constants in registers and vectorizes (a reference to doubles could alias a float64 parameter).
 template <typename T>
-STRIPES_HOST_DEVICE inline void adam_update_element(T& param, T& m, T& v, T g, const AdamStep& s) {
+STRIPES_HOST_DEVICE inline void adam_update_element(T& param, T& m, T& v, T g, const AdamStep s) {
   using std::sqrt;
   const T lr = T(s.learning_rate), beta1 = T(s.beta1), beta2 = T(s.beta2), eps = T(s.eps), wd = T(s.weight_decay);
   if (s.decoupled) param -= lr * wd * param;  // θ ← θ − η λ θ

@@ -1,8 +1,7 @@
 #include "nn/optim/optimizer.hpp"
 
-#include "nn/optim/adam_update.hpp"
-
 #include "autograd/recorder.hpp"
+#include "nn/optim/adam_update.hpp"
 #include "tensor/io/tensor_io.hpp"
 #include "tensor/parallel.hpp"
 
