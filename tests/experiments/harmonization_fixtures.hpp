@@ -66,6 +66,19 @@ inline HarmonizationConfig tiny_config(const std::string& pe, const std::string&
   return config;
 }
 
+// tiny_config for a short training run on a handful of songs, evaluated on a few windows: T = 64,
+// batch 4, 16 training windows, 4 test and 4 validation windows of T = 64.
+inline HarmonizationConfig tiny_run_config(const std::string& pe, const std::string& context) {
+  HarmonizationConfig config = tiny_config(pe, context);
+  config.sequence_length = 64;
+  config.batch_size = 4;
+  config.max_train_windows = 16;
+  config.eval_sequence_length = 64;
+  config.max_eval_windows = 4;
+  config.max_val_windows = 4;
+  return config;
+}
+
 // Write `text` to `path`, creating its folders; read a whole file back.
 inline void write_text_file(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::create_directories(path.parent_path());

@@ -91,14 +91,8 @@ TEST(CudaHarmonization, TrainAndEvalWithDeviceCudaMatchTheCpu) {
   STRIPES_SKIP_WITHOUT_GPU();
   SKIP_WITHOUT_DATA(root);
   const HarmonizationData data = handful_of_songs(root, 1);
-  HarmonizationConfig config = tiny_config("ropepool", "BIN");
-  config.sequence_length = 64;
-  config.batch_size = 4;
-  config.max_train_windows = 16;
+  HarmonizationConfig config = tiny_run_config("ropepool", "BIN");
   config.steps = 8;
-  config.eval_sequence_length = 64;
-  config.max_eval_windows = 4;
-  config.max_val_windows = 4;
   TemporaryFolder cpu_run("cuda-harmonization-cpu"), gpu_run("cuda-harmonization-gpu");
   TrainRunOptions options;
   options.progress = false;

@@ -176,19 +176,13 @@ TEST(HarmonizationData, EvenlySpacedIndices) {
 TEST(HarmonizationTraining, TinyRunLowersTheLossAndEvalWritesMetrics) {
   SKIP_WITHOUT_DATA(root);
   const HarmonizationData data = handful_of_songs(root, 1);
-  HarmonizationConfig config = tiny_config("ropepool", "BIN");
+  HarmonizationConfig config = tiny_run_config("ropepool", "BIN");
   config.d_model = 32;
   config.d_ff = 32;
-  config.sequence_length = 64;
-  config.batch_size = 4;
-  config.max_train_windows = 16;
   config.steps = 40;
   config.learning_rate = 3e-3;
   config.warmup_steps = 5;
   config.curriculum_ramp_steps = 0;
-  config.eval_sequence_length = 64;
-  config.max_eval_windows = 4;
-  config.max_val_windows = 4;
   TemporaryFolder run("harmonization");
   TrainRunOptions options;
   options.run_dir = run.path();
