@@ -7,7 +7,8 @@
 // with SPE's gated filter as for sineSPE. The depthwise filtering is one primitive op with its
 // backward written out on the CPU (depthwise_filter below) and a composed form of autograd ops on
 // other devices (depthwise_filter_composed, tested against it); the noise is redrawn at every
-// forward, on the host, whatever the device.
+// forward, on the queries' device (the counter-based generator draws the same numbers on every
+// device).
 #include "attention/positional_encoding.hpp"
 #include "tensor/elementwise.hpp"
 

@@ -64,8 +64,8 @@ class CudaAttentionGradcheck : public ::testing::TestWithParam<size_t> {};
 TEST_P(CudaAttentionGradcheck, BackwardMatchesFiniteDifferencesOnTheGpu) {
   STRIPES_SKIP_WITHOUT_GPU();
   // Module cases (pe/..., attention/...) build their module on the CPU and bind its parameters to
-  // the checker's inputs, which live on the GPU: the PE or layer then computes on the GPU, with the
-  // positions, noise and random features it draws on the host copied over.
+  // the checker's inputs, which live on the GPU: the PE or layer then computes on the GPU, with its
+  // host-made positions, tables and random features copied over and its noise drawn there.
   const ag::GradcheckCase& check = attention_gradchecks().cases()[GetParam()];
   const ag::GradcheckResult result = ag::run_gradcheck(check, 5, Device::CUDA);
   EXPECT_TRUE(result.passed) << check.op << " " << check.label << ": " << result.max_error << " " << result.failure;
@@ -146,12 +146,6 @@ AttentionConfig layer_config(const LayerCase& c, DType dtype) {
   return config;
 }
 
-// Moves every parameter's value to `device` (what nn::Module::to does; kept local so that this test
-// depends on nothing but the parameters' shared VariableData).
-void move_parameters(nn::Module& module, Device device) {
-  for (const auto& [name, parameter] : module.named_parameters()) parameter.data()->value = parameter.value().to(device);
-}
-
 struct LayerRun {
   Tensor output;                                         // on the host
   std::vector<std::pair<std::string, Tensor>> gradients; // "x" and every parameter, on the host
@@ -163,7 +157,7 @@ struct LayerRun {
 LayerRun run_layer(const AttentionConfig& config, const Tensor& x, const Tensor& positions, const Tensor& grad_output,
                    Device device) {
   PositionalAttention layer(config, 0);
-  move_parameters(layer, device);
+  layer.to(device);
   ag::Var input(x.to(device), true);
   const ag::Var output = layer.forward(input, {positions.defined() ? positions.to(device) : Tensor(), true});
   EXPECT_EQ(output.value().device(), device);
@@ -189,7 +183,7 @@ class CudaAttentionLayer : public ::testing::TestWithParam<LayerCase> {};
 
 // The layer with its parameters and inputs on the GPU computes what it computes on the CPU: the
 // same output, the same gradient of the input and of every parameter (relative errors below 1e-10
-// in float64, 1e-5 in float32). Host-drawn noise and features make the two runs see the same draws.
+// in float64, 1e-5 in float32). Both runs see the same random draws (the counter-based generator).
 TEST_P(CudaAttentionLayer, MatchesTheCpuWithParametersMovedToTheGpu) {
   STRIPES_SKIP_WITHOUT_GPU();
   const LayerCase& c = GetParam();
