@@ -12,7 +12,7 @@
 #   build-device-bundle/data.tar.xz      POP909 and the stripe alignment from the data root
 #   build-device-bundle/cache.tar.xz     the song cache of that data root (so no rebuild there)
 #
-# build-device-bundle/ is ignored by git (/build*/) and is about 25 MB, compressed because the
+# build-device-bundle/ is ignored by git (/build*/) and is about 23 MB, compressed because the
 # device tool carries at most 64 MiB with the working tree. Then, in a session that has a device:
 #   run(command: "bash scripts/device-check.sh", carry: ["build-device-bundle"], timeout_s: 540)
 set -euo pipefail
