@@ -48,7 +48,7 @@ elapsed "setup done"
 
 # 1. Tests: every program; the CUDA ones are the point here, the rest guard the bundle.
 for program in test_tensor test_autograd test_nn test_attention test_data test_experiments; do
-  timeout 240 "build-device/$program" --gtest_brief=1 2>&1 | tail -n 60
+  timeout 150 "build-device/$program" --gtest_brief=1 2>&1 | tail -n 60
   echo "$program: exit ${PIPESTATUS[0]}"
 done >"$OUT/tests.txt" 2>&1
 grep -E "exit|PASSED|FAILED|SKIPPED \]" "$OUT/tests.txt" | grep -v "^\[       OK" | tail -n 30
