@@ -11,7 +11,8 @@
 #   pes.txt          bench attention --device cuda --pes all at T = 4096 (every PE's kernels)
 #   train.txt / train.json           bench train --device cuda, paper and small presets
 #   paper.txt        the paper model trained on POP909 on the GPU and on the CPU for a few steps
-#                    (the loss curves must agree), and the GPU's steps per second
+#                    (the loss curves must agree), the GPU's steps per second, and the GPU run's
+#                    checkpoint through eval and harmonize on the GPU
 # Each part has its own time limit so that one slow part leaves the others their time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -81,6 +82,9 @@ elapsed "train benchmark done"
   head -n 5 /tmp/paper-cpu/train_log.csv
   head -n 5 /tmp/paper-gpu/train_log.csv
   cat /tmp/paper-gpu/train_summary.json
+  # The GPU run's checkpoint through the other GPU commands: eval and harmonize.
+  timeout 90 build-device/stripes eval /tmp/paper-gpu --device cuda --max-windows 8 --max-val-windows 8 -q
+  timeout 60 build-device/stripes harmonize --song 108 --model /tmp/paper-gpu --device cuda -o /tmp/paper-gpu/h.mid
 } >"$OUT/paper.txt" 2>&1
-tail -n 16 "$OUT/paper.txt"
+tail -n 30 "$OUT/paper.txt"
 elapsed "paper training done"

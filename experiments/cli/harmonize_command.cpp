@@ -2,7 +2,7 @@
 //
 //   stripes harmonize MELODY.mid [--model RUN_DIR] [-o OUT.mid] [--track NAME|INDEX]
 //                     [--chords auto|track|melody|none] [--key auto|C:maj|A:min|...] [--T N]
-//                     [--threshold X] [--merge N] [--data DIR]
+//                     [--threshold X] [--merge N] [--data DIR] [--device cpu|cuda]
 //       any MIDI file with a melody (experiments/harmonization/harmonize_midi.hpp); the output
 //       holds the melody, the bridge (if any), the generated PIANO and the chords used as context.
 //       Default output: <melody stem>-harmonized.mid next to the input.
@@ -16,6 +16,7 @@
 // threshold 0.5; --threshold / --merge override it.
 #include "data/pop909/data_root.hpp"
 #include "experiments/cli/command_registry.hpp"
+#include "experiments/cli/device_option.hpp"
 #include "experiments/harmonization/harmonize.hpp"
 #include "experiments/harmonization/harmonize_midi.hpp"
 
@@ -41,6 +42,7 @@ struct HarmonizeCliOptions {
   int sequence_length = 0;
   std::optional<double> threshold;
   std::optional<int64_t> merge;
+  std::string device = "cpu";
 };
 
 std::string run_directory(const HarmonizeCliOptions& cli) {
@@ -86,9 +88,10 @@ void check_mode(const HarmonizeCliOptions& cli) {
   }
 }
 
-void run_song_window(const HarmonizeCliOptions& cli) {
+void run_song_window(const HarmonizeCliOptions& cli, Device device) {
   const std::string run_dir = run_directory(cli);
   const std::shared_ptr<harmonization::HarmonizationModel> model = harmonization::load_run_model(run_dir);
+  model->to(device);
   harmonization::HarmonizeOptions options;
   options.song_id = *cli.song_id;
   options.window = cli.window.value_or(0);
@@ -110,7 +113,7 @@ void run_song_window(const HarmonizeCliOptions& cli) {
   fmt::print("MIDI written to {}\n", out);
 }
 
-void run_midi_file(const HarmonizeCliOptions& cli) {
+void run_midi_file(const HarmonizeCliOptions& cli, Device device) {
   // Options first, so that a typo fails before anything is loaded.
   harmonization::MidiHarmonizeOptions options;
   options.track = cli.track;
@@ -121,6 +124,7 @@ void run_midi_file(const HarmonizeCliOptions& cli) {
 
   const std::string run_dir = run_directory(cli);
   const std::shared_ptr<harmonization::HarmonizationModel> model = harmonization::load_run_model(run_dir);
+  model->to(device);
   std::string source;
   options.binarization = binarization_for(cli, run_dir, source);
   const std::string chord_db = (fs::path(data::resolve_data_root(cli.data)) / "stripe-alignment" / "chord_db.csv").string();
@@ -173,11 +177,12 @@ void run_midi_file(const HarmonizeCliOptions& cli) {
 }
 
 void run_harmonize(const HarmonizeCliOptions& cli) {
+  const Device device = usable_device("harmonize", cli.device);
   check_mode(cli);
   if (cli.song_id) {
-    run_song_window(cli);
+    run_song_window(cli, device);
   } else {
-    run_midi_file(cli);
+    run_midi_file(cli, device);
   }
 }
 
@@ -205,6 +210,7 @@ static void add_harmonize_command(CLI::App& app) {
   cmd->add_option("--merge", options->merge, "Fill gaps of at most this many ticks (default: from metrics.json, else 0)");
   cmd->add_option("--data", options->data, "Data root: chord_db.csv, and POP909 with --song (default: STRIPES_DATA, "
                                            "else ../shared/data)");
+  add_device_option(*cmd, options->device, "Where the model runs");
   cmd->callback([options] { run_harmonize(*options); });
 }
 STRIPES_REGISTER_COMMANDS(add_harmonize_command)

@@ -279,7 +279,7 @@ Tensor song_logits(HarmonizationModel& model, const data::ContextEncoder& encode
     const int64_t length = std::min<int64_t>(window, num_ticks - begin);
     const Tensor window_input = input.slice(0, begin, begin + length).contiguous().unsqueeze(0);    // [1, L, 256]
     const Tensor positions = window_positions(encoder, type, chord_ids, key, begin, length).unsqueeze(0);  // [1, L(, w)]
-    const Tensor output = model.forward(window_input, positions).value();                       // [1, L, 384]
+    const Tensor output = model.forward(window_input, positions).value().to(Device::CPU);       // [1, L, 384]
     logits.slice(0, begin, begin + length).copy_(output.select(0, 0));
   }
   model.train(was_training);

@@ -1,6 +1,6 @@
 // The harmonization model on the GPU (`--device cuda`): every PE trains there as on the CPU, the
-// train / eval / bench commands take --device, and without a GPU they stop with the runtime's
-// reason. The GPU tests skip with a message when no device is present.
+// train / eval / bench train / harmonize commands take --device, and without a GPU they stop with
+// the runtime's reason. The GPU tests skip with a message when no device is present.
 #include "attention/positional_encoding.hpp"
 #include "experiments/harmonization/model.hpp"
 #include "experiments/harmonization/training.hpp"
@@ -121,7 +121,8 @@ TEST(DeviceOption, CudaWithoutAGpuStopsWithTheReason) {
   const std::vector<std::pair<std::string, std::string>> commands = {
       {"train --steps 1 --run-dir /nonexistent/run", "train"},
       {"eval /nonexistent/run", "eval"},
-      {"bench train --preset small --steps 1", "bench train"}};
+      {"bench train --preset small --steps 1", "bench train"},
+      {"harmonize /nonexistent/melody.mid", "harmonize"}};
   for (const auto& [arguments, name] : commands) {
     const CommandResult run = run_stripes(arguments + " --device cuda");
     EXPECT_EQ(run.exit_code, 1) << arguments << "\n" << run.output;
