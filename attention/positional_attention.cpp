@@ -53,22 +53,14 @@ void PositionalAttention::redraw_features() {
   // Drawn on the host whatever the device of the layer, so that every device sees the same draws.
   projection_ = draw_random_projection(pe_->feature_dim(), config_.features / 2, *feature_generator_, config_.dtype,
                                        config_.orthogonal_features);
-  projection_on_device_ = Tensor();
-}
-
-const Tensor& PositionalAttention::projection_on(Device device) const {
-  if (!projection_.defined() || device == projection_.device()) return projection_;
-  if (!projection_on_device_.defined() || projection_on_device_.device() != device) {
-    projection_on_device_ = projection_.to(device);
-  }
-  return projection_on_device_;
+  projection_on_device_.clear();
 }
 
 ag::Var PositionalAttention::features(const ag::Var& encoded, bool query) const {
   switch (feature_map_) {
     case FeatureMapKind::Favor:
-      return favor_features(encoded, projection_on(encoded.value().device()), query && config_.stabilize);
-    case FeatureMapKind::Trig: return trig_features(encoded, projection_on(encoded.value().device()));
+      return favor_features(encoded, projection_on_device_.get(projection_, encoded.value().device()), query && config_.stabilize);
+    case FeatureMapKind::Trig: return trig_features(encoded, projection_on_device_.get(projection_, encoded.value().device()));
     case FeatureMapKind::Elu: return elu_features(encoded);
   }
   throw_error("attention: unknown feature map");

@@ -18,6 +18,7 @@
 #include "attention/positional_encoding.hpp"
 #include "nn/attention_slot.hpp"
 #include "nn/linear.hpp"
+#include "tensor/device_copy.hpp"
 
 #include <memory>
 #include <string>
@@ -78,15 +79,12 @@ class PositionalAttention : public nn::AttentionLayer {
   CausalAlgorithm causal_algorithm_;
   std::shared_ptr<nn::Linear> q_proj_, k_proj_, v_proj_, out_proj_;
   std::shared_ptr<PositionalEncoding> pe_;
-  // projection_ on `device`: projection_ itself on the host, else a cached copy.
-  const Tensor& projection_on(Device device) const;
-
   std::shared_ptr<Generator> feature_generator_;
   Tensor projection_;
-  // projection_ copied to the device of the last encoded inputs (undefined until then, and after each
-  // redraw). Kept because a host-to-device copy waits for the GPU: with the `fixed` and `every-k`
-  // policies W is copied once per draw instead of twice per forward (queries and keys).
-  mutable Tensor projection_on_device_;
+  // projection_ on the device of the encoded inputs, when that is not the host. Kept because a
+  // host-to-device copy waits for the GPU: with the `fixed` and `every-k` policies W is copied once
+  // per draw instead of twice per forward (queries and keys). Cleared at each redraw.
+  mutable CachedDeviceCopy projection_on_device_;
   int64_t training_forwards_ = 0;
 };
 

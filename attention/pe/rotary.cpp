@@ -1,6 +1,7 @@
 // Rotation-based PEs: RoPE (A, B, C) and RoPEPool (method.md §2.2, §2.6).
 #include "attention/positional_encoding.hpp"
 
+#include "tensor/device_copy.hpp"
 #include "tensor/parallel.hpp"
 #include "tensor/strided_loop.hpp"
 
@@ -250,20 +251,16 @@ class RotaryEncoding : public PositionalEncoding {
 
   // The frequencies on the queries' device. Learned ones (RoPE(C), RoPEPool) are parameters and
   // move with the module (Module::to); RoPE(A)/(B)'s fixed table is not a parameter, so it stays
-  // on the host where it was computed and one copy on `device` is kept: copied once, not at every
-  // forward (a host-to-device copy waits for the GPU).
-  const ag::Var& frequencies_on(Device device) {
-    if (learned() || frequencies_.value().device() == device) return frequencies_;
-    if (!fixed_frequencies_on_device_.defined() || fixed_frequencies_on_device_.value().device() != device) {
-      fixed_frequencies_on_device_ = ag::Var(frequencies_.value().to(device));
-    }
-    return fixed_frequencies_on_device_;
+  // on the host where it was computed and is used through one kept device copy.
+  ag::Var frequencies_on(Device device) {
+    if (learned()) return frequencies_;
+    return ag::Var(fixed_frequencies_on_device_.get(frequencies_.value(), device));
   }
 
   PositionalEncodingConfig config_;
   Variant variant_;
   ag::Var frequencies_;                   // [H, D/2, L]
-  ag::Var fixed_frequencies_on_device_;   // RoPE(A)/(B): frequencies_ copied to a non-CPU device
+  CachedDeviceCopy fixed_frequencies_on_device_;  // RoPE(A)/(B): frequencies_ on a non-CPU device
 };
 
 }  // namespace

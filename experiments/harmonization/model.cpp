@@ -238,7 +238,7 @@ void HarmonizationModel::resume_at_step(int64_t steps) {
 ag::Var HarmonizationModel::loss(const Tensor& input, const Tensor& target, const Tensor& positions) {
   const ag::Var logits = forward(input, positions);
   profile::Scope scope("loss");
-  return ag::binary_cross_entropy_with_logits(logits, target.to(logits.value().device()));
+  return ag::binary_cross_entropy_with_logits(logits, target);  // which copies target to the logits' device
 }
 
 std::string HarmonizationModel::describe() const {

@@ -67,8 +67,8 @@ void Adam::step() {
                   parameters_[i].first, parameter.value().description());
     // The moments follow their parameter (a model moved with Module::to after this optimizer was made).
     const Device device = parameter.value().device();
-    if (m_[i].device() != device) m_[i] = m_[i].to(device);
-    if (v_[i].device() != device) v_[i] = v_[i].to(device);
+    m_[i] = m_[i].to(device);  // the same tensor when it is already there
+    v_[i] = v_[i].to(device);
     if (device == Device::CUDA) {
 #ifdef STRIPES_HAVE_CUDA
       adam_update_cuda(parameter.mutable_value(), m_[i], v_[i], grad, s);
