@@ -64,6 +64,20 @@ void register_kernel_cases(ag::GradcheckRegistry& r) {
            {ag::normal({2, 5, 3}), ag::normal({2, 5, 3}), ag::normal({2, 5, 4})},
            [reverse](const std::vector<ag::Var>& v) { return causal_product_chunked(v[0], v[1], v[2], reverse, 2); }});
   }
+  // Chunk 64 on T = 70 (one full chunk and a partial one): on the GPU, the chunked kernel's own size
+  // (any other size runs composed there); and the composed form itself, chunk 2.
+  for (bool reverse : {false, true}) {
+    r.add({"causal_product_chunked",
+           reverse ? "reverse, chunk 64, [1, 70, 3] [1, 70, 3] [1, 70, 2]" : "chunk 64, [1, 70, 3] [1, 70, 3] [1, 70, 2]",
+           {ag::normal({1, 70, 3}), ag::normal({1, 70, 3}), ag::normal({1, 70, 2})},
+           [reverse](const std::vector<ag::Var>& v) { return causal_product_chunked(v[0], v[1], v[2], reverse, 64); }});
+    r.add({"causal_product_chunked_composed",
+           reverse ? "reverse, chunk 2, [2, 5, 3] [2, 5, 3] [2, 5, 4]" : "chunk 2, [2, 5, 3] [2, 5, 3] [2, 5, 4]",
+           {ag::normal({2, 5, 3}), ag::normal({2, 5, 3}), ag::normal({2, 5, 4})},
+           [reverse](const std::vector<ag::Var>& v) {
+             return causal_product(v[0], v[1], v[2], reverse, CausalAlgorithm::ChunkedComposed, 2);
+           }});
+  }
   r.add({"linear_attention", "causal, chunked (chunk 4), φ(q), φ(k) [2, 6, 4] > 0, v [2, 6, 3]",
          {ag::positive({2, 6, 4}), ag::positive({2, 6, 4}), ag::normal({2, 6, 3})},
          [](const std::vector<ag::Var>& v) {

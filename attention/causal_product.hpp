@@ -20,9 +20,13 @@
 //    i.e. three small dense GEMMs per chunk (Eigen) instead of T rank-1 updates. Only the running
 //    P×Q state exists: the T·P·Q prefix states are never materialized. The backward is the same
 //    permuted products as the prefix form, each accumulated straight into its gradient buffer.
-// On the GPU: prefix is the recurrent kernel of attention/cuda/causal_product.cu; chunked is the
-// same chunk equations composed from tensor ops over every chunk at once
-// (causal_product_chunked_composed: cuBLAS batched GEMMs, a cumsum of the ⌈T/C⌉ chunk states).
+// On the GPU (kernels in attention/cuda/causal_product_kernels.cuh):
+//  - prefix: the recurrent kernel, one thread per value column walking the T steps;
+//  - chunked: the chunked kernel (C = 64), one block per (sequence, 32 value columns) walking the
+//    chunks with its state tile in shared memory;
+//  - chunked-composed: the same chunk equations composed from tensor ops over every chunk at once
+//    (causal_product_chunked_composed: cuBLAS batched GEMMs, a cumsum of the ⌈T/C⌉ chunk states),
+//    on any device. It is the fused kernel's reference, and `bench attention` times both.
 #pragma once
 
 #include "autograd/ops.hpp"
@@ -31,8 +35,8 @@
 
 namespace stripes::attention {
 
-enum class CausalAlgorithm { Prefix, Chunked };
-CausalAlgorithm parse_causal_algorithm(std::string_view name);  // "prefix" | "chunked"
+enum class CausalAlgorithm { Prefix, Chunked, ChunkedComposed };
+CausalAlgorithm parse_causal_algorithm(std::string_view name);  // "prefix" | "chunked" | "chunked-composed"
 std::string_view causal_algorithm_name(CausalAlgorithm algorithm);
 constexpr int64_t kDefaultCausalChunk = 64;
 
@@ -45,7 +49,11 @@ CausalShapes check_causal_shapes(const char* op, const Tensor& a, const Tensor& 
 }  // namespace detail
 
 namespace cuda_kernels {
+// attention/cuda/causal_product.cu: the recurrent kernel; the chunked kernel (C = kDefaultCausalChunk)
+// writing (accumulate: adding) into out, contiguous on the GPU with c's shape and dtype.
 Tensor causal_product_forward_cuda(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse);
+void causal_product_chunked_cuda(Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
+                                 bool accumulate);
 }
 
 // Tensor-level kernel (no autograd). Leading dims of a, b, c must be equal. Runs on the tensors'
@@ -59,8 +67,8 @@ Tensor causal_product_reference(const Tensor& a, const Tensor& b, const Tensor& 
 ag::Var causal_product(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse = false);
 
 // ---- the chunked form (attention/causal_product_chunked.cpp) -----------------------------------
-// Same contract as causal_product_forward. chunk >= 1; the last chunk may be shorter. CPU kernel;
-// tensors on the GPU go to causal_product_chunked_composed.
+// Same contract as causal_product_forward. chunk >= 1; the last chunk may be shorter. The CPU
+// kernel, or on the GPU the chunked kernel (chunk 64; another chunk size runs composed).
 Tensor causal_product_chunked_forward(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
                                       int64_t chunk = kDefaultCausalChunk);
 // The same product composed from tensor ops on any device: every chunk at once with batched GEMMs
@@ -74,7 +82,11 @@ void causal_product_chunked_accumulate(Tensor& out, const Tensor& a, const Tenso
 // Differentiable chunked causal product.
 ag::Var causal_product_chunked(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse = false,
                                int64_t chunk = kDefaultCausalChunk);
-// Either algorithm.
+// Any algorithm: tensor level (out = product; out += product) and differentiable.
+Tensor causal_product_forward(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse, CausalAlgorithm algorithm,
+                              int64_t chunk = kDefaultCausalChunk);
+void causal_product_accumulate(Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
+                               CausalAlgorithm algorithm, int64_t chunk = kDefaultCausalChunk);
 ag::Var causal_product(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse, CausalAlgorithm algorithm,
                        int64_t chunk = kDefaultCausalChunk);
 

@@ -25,11 +25,17 @@ namespace stripes::attention {
 CausalAlgorithm parse_causal_algorithm(std::string_view name) {
   if (name == "prefix") return CausalAlgorithm::Prefix;
   if (name == "chunked") return CausalAlgorithm::Chunked;
-  throw_error("unknown causal algorithm '{}' (expected prefix or chunked)", name);
+  if (name == "chunked-composed") return CausalAlgorithm::ChunkedComposed;
+  throw_error("unknown causal algorithm '{}' (expected prefix, chunked or chunked-composed)", name);
 }
 
 std::string_view causal_algorithm_name(CausalAlgorithm algorithm) {
-  return algorithm == CausalAlgorithm::Prefix ? "prefix" : "chunked";
+  switch (algorithm) {
+    case CausalAlgorithm::Prefix: return "prefix";
+    case CausalAlgorithm::Chunked: return "chunked";
+    case CausalAlgorithm::ChunkedComposed: return "chunked-composed";
+  }
+  return "?";
 }
 
 namespace {
@@ -123,7 +129,16 @@ void chunked_all(Tensor& out, const Tensor& a_in, const Tensor& b_in, const Tens
   const detail::CausalShapes s = detail::check_causal_shapes("causal_product_chunked", a_in, b_in, c_in);
   STRIPES_CHECK(chunk >= 1, "causal_product_chunked: chunk size must be >= 1, got {}", chunk);
   if (a_in.device() != Device::CPU) {
-    // Off the CPU: the composed chunked form (cuBLAS batched GEMMs over every chunk at once).
+#ifdef STRIPES_HAVE_CUDA
+    if (chunk == kDefaultCausalChunk && out.is_contiguous() && a_in.device() == Device::CUDA &&
+        b_in.device() == Device::CUDA && c_in.device() == Device::CUDA) {
+      require_same_dtype("causal_product_chunked", a_in, b_in);
+      require_same_dtype("causal_product_chunked", a_in, c_in);
+      cuda_kernels::causal_product_chunked_cuda(out, a_in, b_in, c_in, reverse, accumulate);
+      return;
+    }
+#endif
+    // Another chunk size (the kernel's is fixed), or a strided output: the composed chunked form.
     const Tensor product = causal_product_chunked_composed(a_in, b_in, c_in, reverse, chunk);
     if (accumulate) out.add_(product);
     else out.copy_(product);
@@ -168,46 +183,61 @@ void causal_product_chunked_accumulate(Tensor& out, const Tensor& a, const Tenso
   chunked_all(out, a, b, c, reverse, chunk, true);
 }
 
-namespace {
-// grad += causal_product(a, b, c, reverse): straight into the buffer when it is contiguous.
-void accumulate_product(Tensor& grad, const Tensor& a, const Tensor& b, const Tensor& c, bool reverse, int64_t chunk) {
-  if (grad.is_contiguous()) {
-    causal_product_chunked_accumulate(grad, a, b, c, reverse, chunk);
-  } else {
-    grad.add_(causal_product_chunked_forward(a, b, c, reverse, chunk));
+Tensor causal_product_forward(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse, CausalAlgorithm algorithm,
+                              int64_t chunk) {
+  switch (algorithm) {
+    case CausalAlgorithm::Prefix: return causal_product_forward(a, b, c, reverse);
+    case CausalAlgorithm::Chunked: return causal_product_chunked_forward(a, b, c, reverse, chunk);
+    case CausalAlgorithm::ChunkedComposed: return causal_product_chunked_composed(a, b, c, reverse, chunk);
   }
+  throw_error("causal_product: unknown algorithm {}", int(algorithm));
+}
+
+// out += product: straight into the buffer when the chunked kernel can write it (contiguous).
+void causal_product_accumulate(Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
+                               CausalAlgorithm algorithm, int64_t chunk) {
+  if (algorithm == CausalAlgorithm::Chunked && out.is_contiguous()) {
+    causal_product_chunked_accumulate(out, a, b, c, reverse, chunk);
+  } else {
+    out.add_(causal_product_forward(a, b, c, reverse, algorithm, chunk));
+  }
+}
+
+namespace {
+// ∂L/∂a = causal(g, c, b),  ∂L/∂b = reverse_causal(c, g, a),  ∂L/∂c = reverse_causal(b, a, g)
+void chunked_product_backward(Tensor& grad_a, Tensor& grad_b, Tensor& grad_c, const Tensor& grad_out, const Tensor& a,
+                              const Tensor& b, const Tensor& c, bool reverse, CausalAlgorithm algorithm, int64_t chunk) {
+  const Tensor g = grad_out.contiguous();
+  // grad_a_t = Σ_{n≤t} (g_t · c_n) b_n
+  if (grad_a.defined()) causal_product_accumulate(grad_a, g, c, b, reverse, algorithm, chunk);
+  // grad_b_n = Σ_{t≥n} (c_n · g_t) a_t
+  if (grad_b.defined()) causal_product_accumulate(grad_b, c, g, a, !reverse, algorithm, chunk);
+  // grad_c_n = Σ_{t≥n} (b_n · a_t) g_t
+  if (grad_c.defined()) causal_product_accumulate(grad_c, b, a, g, !reverse, algorithm, chunk);
+}
+
+// The differentiable chunked product, fused (Chunked) or composed (ChunkedComposed).
+ag::Var chunked_product(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse, CausalAlgorithm algorithm,
+                        int64_t chunk) {
+  const char* op = algorithm == CausalAlgorithm::Chunked ? "causal_product_chunked" : "causal_product_chunked_composed";
+  ag::SavedTensor saved_a(a.value(), op, "a"), saved_b(b.value(), op, "b"), saved_c(c.value(), op, "c");
+  return ag::make_result(op, causal_product_forward(a.value(), b.value(), c.value(), reverse, algorithm, chunk), {a, b, c},
+                         [saved_a, saved_b, saved_c, reverse, algorithm, chunk](ag::BackwardContext& ctx) {
+                           chunked_product_backward(ctx.grad_input(0), ctx.grad_input(1), ctx.grad_input(2),
+                                                    ctx.grad_output(), saved_a.get(), saved_b.get(), saved_c.get(),
+                                                    reverse, algorithm, chunk);
+                         });
 }
 }  // namespace
 
-// ∂L/∂a = causal(g, c, b),  ∂L/∂b = reverse_causal(c, g, a),  ∂L/∂c = reverse_causal(b, a, g)
-static void causal_product_chunked_backward(Tensor& grad_a, Tensor& grad_b, Tensor& grad_c, const Tensor& grad_out,
-                                            const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
-                                            int64_t chunk) {
-  const Tensor g = grad_out.contiguous();
-  // grad_a_t = Σ_{n≤t} (g_t · c_n) b_n
-  if (grad_a.defined()) accumulate_product(grad_a, g, c, b, reverse, chunk);
-  // grad_b_n = Σ_{t≥n} (c_n · g_t) a_t
-  if (grad_b.defined()) accumulate_product(grad_b, c, g, a, !reverse, chunk);
-  // grad_c_n = Σ_{t≥n} (b_n · a_t) g_t
-  if (grad_c.defined()) accumulate_product(grad_c, b, a, g, !reverse, chunk);
-}
-
 ag::Var causal_product_chunked(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse, int64_t chunk) {
-  ag::SavedTensor saved_a(a.value(), "causal_product_chunked", "a"), saved_b(b.value(), "causal_product_chunked", "b"),
-      saved_c(c.value(), "causal_product_chunked", "c");
-  return ag::make_result("causal_product_chunked",
-                         causal_product_chunked_forward(a.value(), b.value(), c.value(), reverse, chunk), {a, b, c},
-                         [saved_a, saved_b, saved_c, reverse, chunk](ag::BackwardContext& ctx) {
-                           causal_product_chunked_backward(ctx.grad_input(0), ctx.grad_input(1), ctx.grad_input(2),
-                                                           ctx.grad_output(), saved_a.get(), saved_b.get(),
-                                                           saved_c.get(), reverse, chunk);
-                         });
+  return chunked_product(a, b, c, reverse, CausalAlgorithm::Chunked, chunk);
 }
 
 ag::Var causal_product(const ag::Var& a, const ag::Var& b, const ag::Var& c, bool reverse, CausalAlgorithm algorithm,
                        int64_t chunk) {
-  return algorithm == CausalAlgorithm::Chunked ? causal_product_chunked(a, b, c, reverse, chunk)
-                                              : causal_product(a, b, c, reverse);
+  return algorithm == CausalAlgorithm::Prefix ? causal_product(a, b, c, reverse)
+                                              : chunked_product(a, b, c, reverse, algorithm, chunk);
 }
 
 }  // namespace stripes::attention

@@ -34,16 +34,6 @@ void check_attention_shapes(const char* op, const ag::Var& phi_q, const ag::Var&
 // elementwise passes; the products run in place into the gradient buffers (chunked algorithm).
 namespace {
 
-// out (+)= causal product with either algorithm; out contiguous with c's shape.
-void causal_product_into(Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
-                         CausalAlgorithm algorithm, int64_t chunk) {
-  if (algorithm == CausalAlgorithm::Chunked && out.is_contiguous()) {
-    causal_product_chunked_accumulate(out, a, b, c, reverse, chunk);
-  } else {
-    out.add_(causal_product_forward(a, b, c, reverse));
-  }
-}
-
 ag::Var causal_linear_attention(const ag::Var& phi_q, const ag::Var& phi_k, const ag::Var& v, double eps,
                                 CausalAlgorithm algorithm, int64_t chunk) {
   const int64_t dv = v.size(-1), steps = v.size(-2);
@@ -53,9 +43,7 @@ ag::Var causal_linear_attention(const ag::Var& phi_q, const ag::Var& phi_k, cons
   Tensor values_and_ones = Tensor::empty(c_shape, v.dtype());
   values_and_ones.slice(-1, 0, dv).copy_(v.value());
   values_and_ones.slice(-1, dv, dv + 1).fill_(1.0);
-  Tensor product = algorithm == CausalAlgorithm::Chunked
-                       ? causal_product_chunked_forward(phi_q.value(), phi_k.value(), values_and_ones, false, chunk)
-                       : causal_product_forward(phi_q.value(), phi_k.value(), values_and_ones, false);
+  Tensor product = causal_product_forward(phi_q.value(), phi_k.value(), values_and_ones, false, algorithm, chunk);
   Tensor y = Tensor::empty(v.shape(), v.dtype());
   Shape den_shape(v.shape().begin(), v.shape().end() - 1);
   Tensor den = Tensor::empty(den_shape, v.dtype());  // den + ε
@@ -102,13 +90,13 @@ ag::Var causal_linear_attention(const ag::Var& phi_q, const ag::Var& phi_k, cons
         const Tensor& phi_k = saved_k.get();
         // ∂φq_t = Σ_{n≤t} (G_t · c_n) φk_n
         if (Tensor& grad_q = ctx.grad_input(0); grad_q.defined())
-          causal_product_into(grad_q, grad_product, values_and_ones, phi_k, false, algorithm, chunk);
+          causal_product_accumulate(grad_q, grad_product, values_and_ones, phi_k, false, algorithm, chunk);
         // ∂φk_n = Σ_{t≥n} (c_n · G_t) φq_t
         if (Tensor& grad_k = ctx.grad_input(1); grad_k.defined())
-          causal_product_into(grad_k, values_and_ones, grad_product, phi_q, true, algorithm, chunk);
+          causal_product_accumulate(grad_k, values_and_ones, grad_product, phi_q, true, algorithm, chunk);
         // ∂v_n = Σ_{t≥n} (φk_n · φq_t) G_t[:Dv]
         if (Tensor& grad_v = ctx.grad_input(2); grad_v.defined())
-          causal_product_into(grad_v, phi_k, phi_q, grad_product.slice(-1, 0, dv), true, algorithm, chunk);
+          causal_product_accumulate(grad_v, phi_k, phi_q, grad_product.slice(-1, 0, dv), true, algorithm, chunk);
       });
 }
 

@@ -58,9 +58,10 @@ elapsed "tests done"
 # 2. Causal attention kernels on the GPU beside their floors (issue 8: forward within 2x of the
 #    memory-bandwidth floor at T >= 4096).
 timeout 150 build-device/stripes bench attention --device cuda --T 1024,4096,16384 --bh 8 --min-time 0.2 \
+  --kinds softmax,linear-prefix,linear-chunked,linear-chunked-composed \
   --json "$OUT/attention.json" >"$OUT/attention.txt" 2>&1
 echo "bench attention: exit $?"; tail -n 25 "$OUT/attention.txt"
-timeout 90 build-device/stripes bench attention --device cuda --T 4096 --pes all --kinds linear-prefix,linear-chunked \
+timeout 90 build-device/stripes bench attention --device cuda --T 4096 --pes all --kinds linear-prefix,linear-chunked,linear-chunked-composed \
   --modes forward+backward --min-time 0.1 --min-runs 1 >"$OUT/pes.txt" 2>&1
 echo "bench attention --pes all: exit $?"; tail -n 15 "$OUT/pes.txt"
 elapsed "attention benchmarks done"

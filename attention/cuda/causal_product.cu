@@ -1,53 +1,29 @@
-// The causal product on the GPU — the readable recurrent kernel (fast-transformers' layout):
-//
-//   S_t = S_{t-1} + b_t c_tᵀ,   out_t = S_tᵀ a_t          (reverse: t from T−1 down to 0)
-//
-// One block per (sequence, tile of 32 value columns); thread i of the block owns column i of the
-// P×32 state tile, kept in shared memory, and walks the T steps in order. a_t and b_t are staged
-// in shared memory once per step for the whole block. A chunked kernel (states only at chunk
-// boundaries, intra-chunk work as small matmuls) is the fast path the performance issue adds.
+// Launchers of the causal product's GPU kernels (attention/cuda/causal_product_kernels.cuh, where
+// the kernels and their equations are): each sizes the grid, checks the shared memory it needs
+// against the device, and checks the launch.
 #include "attention/causal_product.hpp"
+#include "attention/cuda/causal_product_kernels.cuh"
 #include "tensor/cuda/indexer.cuh"
 
 namespace stripes::attention::cuda_kernels {
 
-constexpr int kColumnsPerBlock = 32;
+namespace {
 
-template <typename T>
-__global__ void causal_product_kernel(T* out, const T* a, const T* b, const T* c, int64_t steps, int64_t p, int64_t q,
-                                      bool reverse) {
-  extern __shared__ unsigned char shared_bytes[];
-  T* state = reinterpret_cast<T*>(shared_bytes);          // [p][kColumnsPerBlock]
-  T* a_step = state + p * kColumnsPerBlock;                // [p]
-  T* b_step = a_step + p;                                  // [p]
-  const int64_t sequence = blockIdx.x;
-  const int64_t column = int64_t(blockIdx.y) * kColumnsPerBlock + threadIdx.x;
-  const bool active = column < q;
-  for (int64_t j = 0; j < p; ++j) state[j * kColumnsPerBlock + threadIdx.x] = T(0);
-  const T* a_seq = a + sequence * steps * p;
-  const T* b_seq = b + sequence * steps * p;
-  const T* c_seq = c + sequence * steps * q;
-  T* out_seq = out + sequence * steps * q;
-  for (int64_t step = 0; step < steps; ++step) {
-    const int64_t t = reverse ? steps - 1 - step : step;
-    __syncthreads();  // the previous step is done with a_step / b_step
-    for (int64_t j = threadIdx.x; j < p; j += blockDim.x) {
-      a_step[j] = a_seq[t * p + j];
-      b_step[j] = b_seq[t * p + j];
-    }
-    __syncthreads();
-    if (active) {
-      const T c_ti = c_seq[t * q + column];
-      T acc = T(0);
-      for (int64_t j = 0; j < p; ++j) {
-        T& s = state[j * kColumnsPerBlock + threadIdx.x];
-        s += b_step[j] * c_ti;   // S[j, i] += b_t[j] c_t[i]
-        acc += a_step[j] * s;    // out_t[i] = Σ_j a_t[j] S[j, i]
-      }
-      out_seq[t * q + column] = acc;
-    }
+// Kernels needing over 48 KiB of dynamic shared memory must say so first; the device's opt-in
+// maximum (227 KiB on an H100) is the limit.
+template <typename Kernel>
+void allow_shared_memory(Kernel kernel, size_t bytes, const char* op, int64_t p) {
+  int device = 0, optin = 0;
+  STRIPES_CUDA_CHECK(cudaGetDevice(&device));
+  STRIPES_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  STRIPES_CHECK(bytes <= size_t(optin), "{} (cuda): feature dimension {} needs {} bytes of shared memory per block, over the device's {}",
+                op, p, bytes, optin);
+  if (bytes > 48 * 1024) {
+    STRIPES_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(bytes)));
   }
 }
+
+}  // namespace
 
 Tensor causal_product_forward_cuda(const Tensor& a_in, const Tensor& b_in, const Tensor& c_in, bool reverse) {
   const Tensor a = a_in.contiguous(), b = b_in.contiguous(), c = c_in.contiguous();
@@ -56,15 +32,35 @@ Tensor causal_product_forward_cuda(const Tensor& a_in, const Tensor& b_in, const
   Tensor out = Tensor::empty(c.shape(), c.dtype(), Device::CUDA);
   if (out.numel() == 0) return out;
   return dispatch_floating(a.dtype(), "causal_product", [&]<typename T>() {
-    const size_t shared = size_t(p * kColumnsPerBlock + 2 * p) * sizeof(T);
-    STRIPES_CHECK(shared <= 48 * 1024, "causal_product (cuda): feature dimension {} needs {} bytes of shared memory, over 48 KiB",
-                  p, shared);
+    const size_t shared = causal_product_recurrent_shared_bytes(p, sizeof(T));
+    allow_shared_memory(causal_product_recurrent_kernel<T>, shared, "causal_product", p);
     STRIPES_CHECK(sequences <= INT32_MAX, "causal_product (cuda): too many sequences ({})", sequences);
-    const dim3 grid(unsigned(sequences), unsigned((q + kColumnsPerBlock - 1) / kColumnsPerBlock));
-    causal_product_kernel<T><<<grid, kColumnsPerBlock, shared>>>(out.raw_mutable_data<T>(), a.raw_data<T>(), b.raw_data<T>(),
-                                                                c.raw_data<T>(), steps, p, q, reverse);
-    STRIPES_CUDA_CHECK_LAUNCH(causal_product_kernel);
+    const dim3 grid(unsigned(sequences), unsigned((q + kRecurrentColumnsPerBlock - 1) / kRecurrentColumnsPerBlock));
+    causal_product_recurrent_kernel<T><<<grid, kRecurrentColumnsPerBlock, shared>>>(
+        out.raw_mutable_data<T>(), a.raw_data<T>(), b.raw_data<T>(), c.raw_data<T>(), steps, p, q, reverse);
+    STRIPES_CUDA_CHECK_LAUNCH(causal_product_recurrent_kernel);
     return out;
+  });
+}
+
+void causal_product_chunked_cuda(Tensor& out, const Tensor& a_in, const Tensor& b_in, const Tensor& c_in, bool reverse,
+                                 bool accumulate) {
+  const Tensor a = a_in.contiguous(), b = b_in.contiguous(), c = c_in.contiguous();
+  STRIPES_CHECK(out.device() == Device::CUDA && out.is_contiguous() && out.shape() == c.shape() && out.dtype() == c.dtype(),
+                "causal_product_chunked (cuda): output {} must be a contiguous GPU tensor with the shape and dtype of c {}",
+                out.description(), c.description());
+  const int64_t steps = a.size(-2), p = a.size(-1), q = c.size(-1);
+  const int64_t sequences = a.numel() / std::max<int64_t>(steps * p, 1);
+  if (out.numel() == 0) return;
+  dispatch_floating(a.dtype(), "causal_product_chunked", [&]<typename T>() {
+    const size_t shared = causal_product_chunked_shared_bytes(p, sizeof(T));
+    allow_shared_memory(causal_product_chunked_kernel<T>, shared, "causal_product_chunked", p);
+    STRIPES_CHECK(sequences <= INT32_MAX, "causal_product_chunked (cuda): too many sequences ({})", sequences);
+    const dim3 grid(unsigned(sequences), unsigned((q + kChunkColumnsPerBlock - 1) / kChunkColumnsPerBlock));
+    causal_product_chunked_kernel<T><<<grid, kChunkThreads, shared>>>(out.raw_mutable_data<T>(), a.raw_data<T>(),
+                                                                      b.raw_data<T>(), c.raw_data<T>(), steps, p, q,
+                                                                      reverse, accumulate);
+    STRIPES_CUDA_CHECK_LAUNCH(causal_product_chunked_kernel);
   });
 }
 

@@ -19,7 +19,9 @@ namespace stripes::bench {
 
 namespace {
 
-bool is_linear(const std::string& kind) { return kind == "linear-prefix" || kind == "linear-chunked"; }
+bool is_linear(const std::string& kind) {
+  return kind == "linear-prefix" || kind == "linear-chunked" || kind == "linear-chunked-composed";
+}
 
 // FLOPs of one case, summed over the BH sequences (multiply-add = 2 FLOPs). Only the GEMM-like work
 // is counted; elementwise work (the PE's rotations, exp of the feature map, the softmax itself,
@@ -102,8 +104,10 @@ void run_case(AttentionBenchResult& r, const AttentionBenchOptions& options, con
   const Tensor v = Tensor::randn(shape, generator, dtype, device), grad_y = Tensor::randn(shape, generator, dtype, device);
   const Tensor projection =
       is_linear(r.kind) ? attention::draw_random_projection(r.feature_dim, r.features / 2, generator, dtype).to(device) : Tensor();
+  // linear-<algorithm>: prefix, chunked or chunked-composed
   const attention::CausalAlgorithm algorithm =
-      r.kind == "linear-chunked" ? attention::CausalAlgorithm::Chunked : attention::CausalAlgorithm::Prefix;
+      is_linear(r.kind) ? attention::parse_causal_algorithm(r.kind.substr(std::string("linear-").size()))
+                        : attention::CausalAlgorithm::Prefix;
 
   // The same steps and profile labels as attention::PositionalAttention::forward.
   auto attend = [&](const ag::Var& qv, const ag::Var& kv, const ag::Var& vv) {
@@ -188,7 +192,7 @@ const std::vector<std::string>& linear_pe_names() {
 void check_attention_bench_options(const AttentionBenchOptions& options) {
   const auto& pe_names = attention::positional_encoding_names();
   for (const std::string& kind : options.kinds) {
-    STRIPES_CHECK(kind == "softmax" || is_linear(kind), "bench attention: unknown kind '{}' (softmax, linear-prefix, linear-chunked)",
+    STRIPES_CHECK(kind == "softmax" || is_linear(kind), "bench attention: unknown kind '{}' (softmax, linear-prefix, linear-chunked, linear-chunked-composed)",
                   kind);
   }
   for (const std::string& pe : options.pes) {

@@ -6,6 +6,8 @@
 //   softmax:          y = softmax(PE(q) PE(k)ᵀ/√d_φ + PE bias, causal) v                 O(T²)
 //   linear-prefix:    y = linear_attention(φ(PE(q)), φ(PE(k)), v), per-token prefix sum    O(T)
 //   linear-chunked:   the same with the chunked causal product (chunk C = 64)               O(T)
+//   linear-chunked-composed: the chunk equations composed from tensor ops over every chunk at
+//                     once (the GPU kernel's reference; cuBLAS batched GEMMs on the GPU)      O(T)
 //   φ: FAVOR+ with M features (one fixed projection W [d_φ, M/2]); d_φ = the PE's feature dim
 //
 // For each case: the best time, achieved GFLOP/s and GB/s, the allocator's high-water mark above

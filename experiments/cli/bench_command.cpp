@@ -99,7 +99,7 @@ void add_attention_command(CLI::App& bench) {
   cmd->add_option("--M", options->features, "Random features of φ")->delimiter(',')->capture_default_str();
   cmd->add_option("--D", options->head_dims, "Head dimensions")->delimiter(',')->capture_default_str();
   cmd->add_option("--bh", options->sequences, "Batch × heads (independent sequences)")->delimiter(',')->capture_default_str();
-  cmd->add_option("--kinds", options->kinds, "softmax, linear-prefix, linear-chunked")->delimiter(',')->capture_default_str();
+  cmd->add_option("--kinds", options->kinds, "softmax, linear-prefix, linear-chunked, linear-chunked-composed")->delimiter(',')->capture_default_str();
   cmd->add_option("--pes", options->pes, "Positional encodings (or 'all': every PE a linear kind takes)")
       ->delimiter(',')
       ->capture_default_str();
@@ -122,16 +122,16 @@ void add_attention_command(CLI::App& bench) {
     const bench::MachineInfo machine = bench::measure_machine(DType::Float32, options->device);
     print_machine(machine);
     fmt::print("causal attention, float32, q k v [1, BH, T, D]; FAVOR+ φ; floor = max(FLOPs / matmul rate, bytes / copy bandwidth)\n");
-    fmt::print("{:<15} {:<9} {:<8} {:>6} {:>4} {:>4} {:>4} {:>10} {:>9} {:>8} {:>7} {:>10} {:>10} {:>8} {:>9}\n", "kind", "pe",
+    fmt::print("{:<23} {:<9} {:<8} {:>6} {:>4} {:>4} {:>4} {:>10} {:>9} {:>8} {:>7} {:>10} {:>10} {:>8} {:>9}\n", "kind", "pe",
                "mode", "T", "M", "D", "BH", "time ms", "ns/token", "GFLOP/s", "GB/s", "flop fl ms", "byte fl ms", "x floor",
                "peak MB");
     const auto results = bench::run_attention_bench(*options, machine, [](const bench::AttentionBenchResult& r) {
       const std::string mode = r.mode == "forward" ? "fwd" : "fwd+bwd";
       if (r.skipped) {
-        fmt::print("{:<15} {:<9} {:<8} {:>6} {:>4} {:>4} {:>4}  ({})\n", r.kind, r.pe, mode, r.length, r.features, r.head_dim,
+        fmt::print("{:<23} {:<9} {:<8} {:>6} {:>4} {:>4} {:>4}  ({})\n", r.kind, r.pe, mode, r.length, r.features, r.head_dim,
                    r.sequences, r.note);
       } else {
-        fmt::print("{:<15} {:<9} {:<8} {:>6} {:>4} {:>4} {:>4} {:>10.2f} {:>9.1f} {:>8.1f} {:>7.2f} {:>10.2f} {:>10.3f} {:>8.2f} {:>9}\n",
+        fmt::print("{:<23} {:<9} {:<8} {:>6} {:>4} {:>4} {:>4} {:>10.2f} {:>9.1f} {:>8.1f} {:>7.2f} {:>10.2f} {:>10.3f} {:>8.2f} {:>9}\n",
                    r.kind, r.pe, mode, r.length, r.features, r.head_dim, r.sequences, r.seconds * 1e3,
                    r.seconds / double(r.length * r.sequences) * 1e9, r.flops / r.seconds / 1e9, r.bytes / r.seconds / 1e9,
                    r.flop_floor * 1e3, r.byte_floor * 1e3, r.seconds / r.floor(), megabytes(r.peak_bytes));
@@ -170,8 +170,8 @@ void add_train_command(CLI::App& bench) {
   cmd->add_option("--T", options->lengths, "Sequence lengths (default: the preset's)")->delimiter(',');
   cmd->add_option("--batch", options->batch, "Batch size (default: the preset's)");
   cmd->add_option("--steps", options->steps, "Timed steps per configuration (after one warm-up step)")->capture_default_str();
-  cmd->add_option("--causal", options->causal_algorithm, "Causal product: prefix or chunked (default: the preset's)")
-      ->check(CLI::IsMember({"prefix", "chunked"}));
+  cmd->add_option("--causal", options->causal_algorithm, "Causal product: prefix, chunked or chunked-composed (default: the preset's)")
+      ->check(CLI::IsMember({"prefix", "chunked", "chunked-composed"}));
   cmd->add_option("--attention", options->attention, "linear or softmax (default: the preset's)")
       ->check(CLI::IsMember({"linear", "softmax"}));
   cmd->add_option("--context", options->context, "TIME, REP, KEY, BIN or MCP (default: the preset's)");

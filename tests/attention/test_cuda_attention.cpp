@@ -9,6 +9,7 @@
 #include "tests/support/skip_without_gpu.hpp"
 #include "tests/support/tensor_compare.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -37,23 +38,36 @@ TEST(CudaAttention, CausalProductKernelMatchesTheCpu) {
 }
 
 TEST(CudaAttention, ChunkedCausalProductMatchesTheCpu) {
-  // The GPU's chunked path (causal_product_chunked_composed: cuBLAS over every chunk, a cumsum of
-  // the chunk states) against the CPU's chunked kernel, through causal_product_chunked_forward and
-  // the accumulating form the linear attention's backward uses.
+  // The GPU's chunked kernel (chunk 64, attention/cuda/causal_product_kernels.cuh) and the composed
+  // form (cuBLAS over every chunk, a cumsum of the chunk states) against the CPU's chunked kernel,
+  // through causal_product_chunked_forward and the accumulating form the backward uses. P = 128
+  // needs 83 KiB of shared memory in float64: the launcher's opt-in above 48 KiB.
   STRIPES_SKIP_WITHOUT_GPU();
   cuda::set_poison_new_allocations(true);
-  for (DType dtype : {DType::Float32, DType::Float64}) {
-    for (bool reverse : {false, true}) {
-      Generator g(uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()));
-      const Tensor a = Tensor::randn({2, 3, 150, 16}, g, dtype), b = Tensor::randn({2, 3, 150, 16}, g, dtype);
-      const Tensor c = Tensor::randn({2, 3, 150, 9}, g, dtype);  // 150 = 2·64 + 22: a partial last chunk
-      const Tensor cpu = causal_product_chunked_forward(a, b, c, reverse, 64);
-      const Tensor gpu = causal_product_chunked_forward(a.to(Device::CUDA), b.to(Device::CUDA), c.to(Device::CUDA), reverse, 64);
-      EXPECT_EQ(gpu.device(), Device::CUDA);
-      EXPECT_LT(test::norm_relative_error(gpu, cpu), dtype == DType::Float32 ? 1e-5 : 1e-10) << "reverse " << reverse;
-      Tensor accumulated = c.to(Device::CUDA);
-      causal_product_chunked_accumulate(accumulated, a.to(Device::CUDA), b.to(Device::CUDA), c.to(Device::CUDA), reverse, 64);
-      EXPECT_LT(test::norm_relative_error(accumulated, cpu + c), dtype == DType::Float32 ? 1e-5 : 1e-10) << "reverse " << reverse;
+  struct Sizes {
+    int64_t p, q;
+  };
+  for (const Sizes sizes : {Sizes{16, 9}, Sizes{40, 37}, Sizes{128, 65}}) {
+    for (DType dtype : {DType::Float32, DType::Float64}) {
+      for (bool reverse : {false, true}) {
+        Generator g(uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()));
+        // 150 = 2·64 + 22: a partial last chunk
+        const Tensor a = Tensor::randn({2, 3, 150, sizes.p}, g, dtype), b = Tensor::randn({2, 3, 150, sizes.p}, g, dtype);
+        const Tensor c = Tensor::randn({2, 3, 150, sizes.q}, g, dtype);
+        const Tensor a_gpu = a.to(Device::CUDA), b_gpu = b.to(Device::CUDA), c_gpu = c.to(Device::CUDA);
+        const double bound = dtype == DType::Float32 ? 1e-5 : 1e-10;
+        const std::string label = fmt::format("P {} Q {} {} reverse {}", sizes.p, sizes.q, dtype_name(dtype), reverse);
+        const Tensor cpu = causal_product_chunked_forward(a, b, c, reverse, 64);
+        const Tensor gpu = causal_product_chunked_forward(a_gpu, b_gpu, c_gpu, reverse, 64);
+        EXPECT_EQ(gpu.device(), Device::CUDA);
+        EXPECT_LT(test::norm_relative_error(gpu, cpu), bound) << "kernel " << label;
+        Tensor accumulated = c_gpu.clone();
+        causal_product_chunked_accumulate(accumulated, a_gpu, b_gpu, c_gpu, reverse, 64);
+        EXPECT_LT(test::norm_relative_error(accumulated, cpu + c), bound) << "kernel, accumulating " << label;
+        const Tensor composed = causal_product_chunked_composed(a_gpu, b_gpu, c_gpu, reverse, 64);
+        EXPECT_EQ(composed.device(), Device::CUDA);
+        EXPECT_LT(test::norm_relative_error(composed, cpu), bound) << "composed " << label;
+      }
     }
   }
   cuda::set_poison_new_allocations(false);
@@ -88,6 +102,7 @@ struct LayerCase {
   std::string kind;
   std::string feature_map = "favor";
   std::string causal_algorithm = "chunked";
+  int64_t causal_chunk = 4;    // 64: the GPU's chunked kernel (any other size runs composed there)
   bool sff = false;            // fstripe: the noisy SFF form
   bool fstripe1_pooled = true;
   bool positions = true;       // false: undefined positions (the time index, built on the host)
@@ -96,6 +111,7 @@ struct LayerCase {
     std::string n = pe + "_" + kind;
     if (feature_map != "favor") n += "_" + feature_map;
     if (causal_algorithm != "chunked") n += "_" + causal_algorithm;
+    if (causal_chunk != 4) n += "_chunk" + std::to_string(causal_chunk);
     if (sff) n += "_sff";
     if (!fstripe1_pooled) n += "_unpooled";
     if (!positions) n += "_time_index";
@@ -120,6 +136,9 @@ std::vector<LayerCase> every_layer_case() {
   cases.push_back({.pe = "rope-c", .kind = "linear", .feature_map = "trig"});
   cases.push_back({.pe = "nope", .kind = "linear", .feature_map = "elu"});
   cases.push_back({.pe = "ropepool", .kind = "linear", .causal_algorithm = "prefix"});
+  cases.push_back({.pe = "ropepool", .kind = "linear", .causal_algorithm = "chunked-composed"});
+  cases.push_back({.pe = "fstripe1", .kind = "linear", .causal_chunk = 64});
+  cases.push_back({.pe = "spe-sine", .kind = "linear", .causal_chunk = 64});
   return cases;
 }
 
@@ -133,7 +152,7 @@ AttentionConfig layer_config(const LayerCase& c, DType dtype) {
   config.feature_map = c.feature_map;
   config.features = 16;
   config.causal_algorithm = c.causal_algorithm;
-  config.causal_chunk = 4;  // T = 13: three full chunks and a partial one on the CPU
+  config.causal_chunk = c.causal_chunk;  // 4: T = 13 is three full chunks and a partial one on the CPU
   config.dtype = dtype;
   config.seed = 5;
   config.pe.name = c.pe;
