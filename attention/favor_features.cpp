@@ -13,7 +13,11 @@
 // CPU kernel: rows in blocks of 128 within each sequence, blocks spread over the threads; per
 // block one small GEMM (Eigen) into a thread-local [rows, h] buffer, then one pass writing the
 // exponentials into φ. Saved for backward: φ, the argmax k per row (stabilized) or x (plain).
+// GPU: u = x W and ∂L/∂(xW) Wᵀ on cuBLAS, the rest in one row kernel each way
+// (attention/cuda/favor_features_kernels.cuh).
 #include "attention/feature_maps.hpp"
+
+#include "attention/cuda/favor_features.hpp"
 
 #include "tensor/eigen.hpp"
 #include "tensor/elementwise.hpp"
@@ -175,21 +179,67 @@ void favor_backward_kernel(T* grad_x, const T* grad_phi, const T* phi, const int
   });
 }
 
-}  // namespace
-
-ag::Var favor_features(const ag::Var& x, const Tensor& projection_anywhere, bool stabilize_query) {
-  if (x.value().device() != Device::CPU) return favor_features_reference(x, projection_anywhere, stabilize_query);
-  const Tensor projection = projection_anywhere.to(Device::CPU);  // the kernel reads W through a host pointer
-  const int64_t d = x.size(-1);
-  STRIPES_CHECK(projection.dim() == 2 && projection.size(0) == d,
-                "favor_features: projection {} does not match inputs of dimension {}", projection.description(), d);
-  require_same_dtype("favor_features", x.value(), projection);
+FavorShapes favor_shapes(int64_t d, const Tensor& projection) {
   FavorShapes f;
   f.d = d;
   f.half = projection.size(1);
   f.m = 2 * f.half;
   f.scale = std::pow(double(d), -0.25);
   f.log_half_m = 0.5 * std::log(double(f.m));
+  return f;
+}
+
+#ifdef STRIPES_HAVE_CUDA
+// The GPU form: the GEMMs on cuBLAS, the exponentials and the row reductions in one kernel each
+// way. Saves φ and the argmax (stabilized) or x (plain), as the CPU op does.
+ag::Var favor_features_cuda(const ag::Var& x, const Tensor& projection_anywhere, bool stabilize_query) {
+  const int64_t d = x.size(-1);
+  const Tensor w = projection_anywhere.to(Device::CUDA).contiguous();
+  STRIPES_CHECK(w.dim() == 2 && w.size(0) == d, "favor_features: projection {} does not match inputs of dimension {}",
+                w.description(), d);
+  require_same_dtype("favor_features", x.value(), w);
+  const FavorShapes f = favor_shapes(d, w);
+  Shape out_shape = x.shape();
+  out_shape.back() = f.m;
+  const int64_t rows = x.numel() / std::max<int64_t>(d, 1);
+  const Tensor u = matmul(x.value(), w);                                      // x W  [..., T, h]
+  const Tensor x_rows = stabilize_query ? Tensor() : x.value().contiguous();  // plain: ‖x‖² and −σ s² x
+  Tensor phi = Tensor::empty(out_shape, x.dtype(), Device::CUDA);
+  Tensor argmax = stabilize_query ? Tensor::empty({rows}, DType::Int64, Device::CUDA) : Tensor();
+  cuda_kernels::favor_exponentials_cuda(phi, argmax, u, x_rows, f.scale, f.log_half_m, stabilize_query);
+  ag::SavedTensor saved_phi(phi, "favor_features", "phi");
+  ag::SavedTensor saved_x = stabilize_query ? ag::SavedTensor() : ag::SavedTensor(x_rows, "favor_features", "x");
+  return ag::make_result(
+      "favor_features", phi, {x}, [saved_phi, saved_x, argmax, w, f, stabilize_query](ag::BackwardContext& ctx) {
+        Tensor& grad_x = ctx.grad_input(0);
+        if (!grad_x.defined() || grad_x.numel() == 0) return;
+        const Tensor grad_phi = ctx.grad_output().contiguous();
+        const Tensor& phi_value = saved_phi.get();
+        Shape u_shape = grad_x.shape(), sigma_shape = grad_x.shape();
+        u_shape.back() = f.half;
+        sigma_shape.back() = 1;
+        Tensor grad_u = Tensor::empty(u_shape, grad_phi.dtype(), Device::CUDA);
+        Tensor sigma = stabilize_query ? Tensor() : Tensor::empty(sigma_shape, grad_phi.dtype(), Device::CUDA);
+        cuda_kernels::favor_backward_rows_cuda(grad_u, sigma, grad_phi, phi_value, argmax, f.scale, stabilize_query);
+        grad_x.add_(matmul(grad_u, w.transpose(0, 1)));                          // ∂L/∂(xW) Wᵀ
+        if (!stabilize_query) grad_x.add_(saved_x.get() * (sigma * (-f.scale * f.scale)));  // − σ s² x
+      });
+}
+#endif
+
+}  // namespace
+
+ag::Var favor_features(const ag::Var& x, const Tensor& projection_anywhere, bool stabilize_query) {
+#ifdef STRIPES_HAVE_CUDA
+  if (x.value().device() == Device::CUDA) return favor_features_cuda(x, projection_anywhere, stabilize_query);
+#endif
+  if (x.value().device() != Device::CPU) return favor_features_reference(x, projection_anywhere, stabilize_query);
+  const Tensor projection = projection_anywhere.to(Device::CPU);  // the kernel reads W through a host pointer
+  const int64_t d = x.size(-1);
+  STRIPES_CHECK(projection.dim() == 2 && projection.size(0) == d,
+                "favor_features: projection {} does not match inputs of dimension {}", projection.description(), d);
+  require_same_dtype("favor_features", x.value(), projection);
+  const FavorShapes f = favor_shapes(d, projection);
   const Tensor w = projection.contiguous();
   const RowLayout layout = row_layout(x.value());
   Shape out_shape = x.shape();

@@ -43,7 +43,8 @@ Tensor draw_random_projection(int64_t d, int64_t columns, Generator& generator, 
 // stabilize_query: apply the per-position shift described above (use for queries only).
 // One op with a hand-written backward (attention/favor_features.cpp): on the CPU, per block of
 // rows, u = x W in a small GEMM and the exponentials written straight into φ — no [..., M/2]
-// temporaries. CUDA tensors take favor_features_reference.
+// temporaries. On the GPU, u = x W on cuBLAS and one row kernel each way for the rest
+// (attention/cuda/favor_features_kernels.cuh).
 ag::Var favor_features(const ag::Var& x, const Tensor& projection, bool stabilize_query);
 // The same function composed of primitive ops (scale, matmul, sum, max, concat, exp): the spec.
 ag::Var favor_features_reference(const ag::Var& x, const Tensor& projection, bool stabilize_query);

@@ -1,6 +1,9 @@
 // Rotation-based PEs: RoPE (A, B, C) and RoPEPool (method.md §2.2, §2.6).
 #include "attention/positional_encoding.hpp"
 
+#include "attention/cuda/rotate_pairs.hpp"
+#include "tensor/cuda/cuda_backend.hpp"
+
 #include "tensor/device_copy.hpp"
 #include "tensor/parallel.hpp"
 #include "tensor/strided_loop.hpp"
@@ -66,6 +69,9 @@ RowOffsets row_offsets(const Shape& x_shape, const Tensor& t) {
 bool last_axis_contiguous(const Tensor& t) { return t.size(-1) == 1 || t.strides().back() == 1; }
 
 Tensor rotate_pairs_forward(const Tensor& x, const Tensor& c, const Tensor& s, bool pooled) {
+#ifdef STRIPES_HAVE_CUDA
+  if (x.device() == Device::CUDA) return cuda_kernels::rotate_pairs_forward_cuda(x, c, s, pooled);
+#endif
   const int64_t d = x.size(-1), pairs = d / 2, rows = x.numel() / std::max<int64_t>(d, 1);
   const RowOffsets x_rows = row_offsets(x.shape(), x), c_rows = row_offsets(x.shape(), c),
                    s_rows = row_offsets(x.shape(), s);
@@ -113,10 +119,14 @@ void rotate_pairs_backward(ag::GradTarget grad_x, ag::GradTarget grad_c, ag::Gra
                    s_rows = want_x ? row_offsets(x_shape, s) : RowOffsets{};
   Shape angle_shape = x_shape;
   angle_shape.back() = pairs;
-  Tensor dx = grad_x.defined() ? Tensor::empty(x_shape, grad_y.dtype()) : Tensor();
-  Tensor dc = grad_c.defined() ? Tensor::empty(angle_shape, grad_y.dtype()) : Tensor();
-  Tensor ds = grad_s.defined() ? Tensor::empty(angle_shape, grad_y.dtype()) : Tensor();
-  dispatch_floating(grad_y.dtype(), "rotate_pairs backward", [&]<typename T>() {
+  const Device device = grad_y.device();
+  Tensor dx = grad_x.defined() ? Tensor::empty(x_shape, grad_y.dtype(), device) : Tensor();
+  Tensor dc = grad_c.defined() ? Tensor::empty(angle_shape, grad_y.dtype(), device) : Tensor();
+  Tensor ds = grad_s.defined() ? Tensor::empty(angle_shape, grad_y.dtype(), device) : Tensor();
+#ifdef STRIPES_HAVE_CUDA
+  if (device == Device::CUDA) cuda_kernels::rotate_pairs_backward_cuda(dx, dc, ds, grad_y, x_shape, x, c, s, pooled);
+#endif
+  if (device == Device::CPU) dispatch_floating(grad_y.dtype(), "rotate_pairs backward", [&]<typename T>() {
     const T* px = want_angles ? x.data<T>() : nullptr;
     const T* pc = want_x ? c.data<T>() : nullptr;
     const T* ps = want_x ? s.data<T>() : nullptr;
@@ -166,7 +176,9 @@ ag::Var rotate_pairs(const ag::Var& x, const ag::Var& cos_angles, const ag::Var&
   const Tensor& sv = sin_angles.value();
   Shape lead(xv.shape().begin(), xv.shape().end() - 1);
   lead.push_back(d / 2);
-  const bool fusable = xv.device() == Device::CPU && cv.device() == Device::CPU && sv.device() == Device::CPU &&
+  // The fused kernels: the CPU loop, or with CUDA the GPU kernel (attention/cuda/rotate_pairs_kernels.cuh).
+  const bool kernel_device = xv.device() == Device::CPU || (cuda::kBuiltWithCuda && xv.device() == Device::CUDA);
+  const bool fusable = kernel_device && cv.device() == xv.device() && sv.device() == xv.device() &&
                        last_axis_contiguous(xv) && last_axis_contiguous(cv) && last_axis_contiguous(sv) &&
                        cv.dtype() == xv.dtype() && sv.dtype() == xv.dtype() &&
                        broadcast_shapes("rotate_pairs", cv.shape(), lead) == lead;

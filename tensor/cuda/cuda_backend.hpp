@@ -16,6 +16,14 @@ namespace stripes::cuda {
 
 constexpr int kMaxDims = 8;
 
+// Whether this build has the CUDA backend (a device may still be absent: see available()). Ops
+// choose their GPU kernels with it where the kernel is only declared in CUDA builds.
+#ifdef STRIPES_HAVE_CUDA
+constexpr bool kBuiltWithCuda = true;
+#else
+constexpr bool kBuiltWithCuda = false;
+#endif
+
 // Built with CUDA and at least one device visible.
 bool available();
 // "NVIDIA H200 (sm 9.0, 139 GiB)" or why there is none.

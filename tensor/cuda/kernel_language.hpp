@@ -9,7 +9,7 @@
 //
 // The words:
 //   STRIPES_KERNEL                       __global__
-//   STRIPES_DEVICE_FUNCTION              __device__ (a helper called from a kernel)
+//   STRIPES_DEVICE_FUNCTION              __device__ inline (a helper called from a kernel)
 //   STRIPES_SHARED                       __shared__ (a statically sized block-shared array)
 //   STRIPES_DYNAMIC_SHARED(name)         the block's dynamic shared memory as `unsigned char* name`
 //   __syncthreads(), threadIdx, blockIdx, blockDim, gridDim   as in CUDA
@@ -19,7 +19,7 @@
 #if defined(__CUDACC__)
 
 #define STRIPES_KERNEL __global__
-#define STRIPES_DEVICE_FUNCTION __device__
+#define STRIPES_DEVICE_FUNCTION __device__ inline  // inline: defined in headers included by several .cu files
 #define STRIPES_SHARED __shared__
 #define STRIPES_DYNAMIC_SHARED(name)            \
   extern __shared__ unsigned char name##_raw[]; \

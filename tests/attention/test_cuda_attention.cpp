@@ -3,6 +3,7 @@
 // the CPU. Skips with a message when there is no device.
 #include "attention/attention_gradchecks.hpp"
 #include "attention/causal_product.hpp"
+#include "attention/feature_maps.hpp"
 #include "attention/linear_attention.hpp"
 #include "attention/positional_attention.hpp"
 #include "tensor/cuda/cuda_backend.hpp"
@@ -68,6 +69,45 @@ TEST(CudaAttention, ChunkedCausalProductMatchesTheCpu) {
         EXPECT_EQ(composed.device(), Device::CUDA);
         EXPECT_LT(test::norm_relative_error(composed, cpu), bound) << "composed " << label;
       }
+    }
+  }
+  cuda::set_poison_new_allocations(false);
+}
+
+TEST(CudaAttention, FavorAndRotationKernelsMatchTheCpu) {
+  // favor_features (cuBLAS u = x W, then attention/cuda/favor_features_kernels.cuh) and rotate_pairs
+  // (attention/cuda/rotate_pairs_kernels.cuh) on the GPU against the CPU ops: values and gradients,
+  // on a strided x and angles broadcast over the batch, as RoPE/RoPEPool and FAVOR+ have them.
+  STRIPES_SKIP_WITHOUT_GPU();
+  cuda::set_poison_new_allocations(true);
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    const double bound = dtype == DType::Float32 ? 1e-5 : 1e-10;
+    Generator g(uint64_t(std::chrono::steady_clock::now().time_since_epoch().count()));
+    for (bool stabilize : {false, true}) {
+      const Tensor x = Tensor::randn({2, 37, 3, 16}, g, dtype).transpose(1, 2);  // [B, H, T, d], strided
+      const Tensor w = draw_random_projection(16, 150, g, dtype);
+      const Tensor grad_phi = Tensor::randn({2, 3, 37, 300}, g, dtype);
+      ag::Var x_cpu(x, true), x_gpu(x.to(Device::CUDA), true);
+      const ag::Var phi_cpu = favor_features(x_cpu, w, stabilize), phi_gpu = favor_features(x_gpu, w.to(Device::CUDA), stabilize);
+      phi_cpu.backward(grad_phi);
+      phi_gpu.backward(grad_phi.to(Device::CUDA));
+      EXPECT_EQ(phi_gpu.value().device(), Device::CUDA);
+      EXPECT_LT(test::norm_relative_error(phi_gpu.value(), phi_cpu.value()), bound) << "favor φ, stabilize " << stabilize;
+      EXPECT_LT(test::norm_relative_error(x_gpu.grad(), x_cpu.grad()), bound) << "favor ∂x, stabilize " << stabilize;
+    }
+    for (bool pooled : {false, true}) {
+      const Tensor x = Tensor::randn({2, 37, 3, 16}, g, dtype).transpose(1, 2);
+      const Tensor c = Tensor::randn({1, 3, 37, 8}, g, dtype), s = Tensor::randn({1, 3, 37, 8}, g, dtype);
+      const Tensor grad_y = Tensor::randn({2, 3, 37, pooled ? 8 : 16}, g, dtype);
+      ag::Var xc(x, true), cc(c, true), sc(s, true);
+      ag::Var xg(x.to(Device::CUDA), true), cg(c.to(Device::CUDA), true), sg(s.to(Device::CUDA), true);
+      const ag::Var y_cpu = rotate_pairs(xc, cc, sc, pooled), y_gpu = rotate_pairs(xg, cg, sg, pooled);
+      y_cpu.backward(grad_y);
+      y_gpu.backward(grad_y.to(Device::CUDA));
+      EXPECT_LT(test::norm_relative_error(y_gpu.value(), y_cpu.value()), bound) << "rotate y, pooled " << pooled;
+      EXPECT_LT(test::norm_relative_error(xg.grad(), xc.grad()), bound) << "rotate ∂x, pooled " << pooled;
+      EXPECT_LT(test::norm_relative_error(cg.grad(), cc.grad()), bound) << "rotate ∂c, pooled " << pooled;
+      EXPECT_LT(test::norm_relative_error(sg.grad(), sc.grad()), bound) << "rotate ∂s, pooled " << pooled;
     }
   }
   cuda::set_poison_new_allocations(false);

@@ -1,10 +1,15 @@
-// The causal product's GPU kernels (attention/cuda/causal_product_kernels.cuh) run on the CPU by
+// The attention layer's GPU kernels (attention/cuda/*_kernels.cuh) run on the CPU by
 // tensor/cuda/cpu_emulator.hpp — one std::thread per CUDA thread, a barrier per __syncthreads —
-// against causal_product_reference (the masked T×T product). These run everywhere, GPU or not:
-// they check the kernels' index math, partial tiles and barriers; the GPU tests
-// (test_cuda_attention.cpp) check the same kernels on the hardware.
+// against the CPU ops: the causal product's against causal_product_reference (the masked T×T
+// product), rotate_pairs' and FAVOR+'s against the CPU ops' values and gradients. These run
+// everywhere, GPU or not: they check the kernels' index math, partial tiles and barriers; the GPU
+// tests (test_cuda_attention.cpp) check the same kernels on the hardware.
 #include "attention/causal_product.hpp"
 #include "attention/cuda/causal_product_kernels.cuh"
+#include "attention/cuda/favor_features_kernels.cuh"
+#include "attention/cuda/rotate_pairs_kernels.cuh"
+#include "attention/feature_maps.hpp"
+#include "attention/positional_encoding.hpp"
 #include "tests/support/tensor_compare.hpp"
 
 #include <gtest/gtest.h>
@@ -115,4 +120,106 @@ TEST(KernelEmulation, TheEmulatorCatchesAMissingBarrierAndAnUnwrittenOutput) {
   for (unsigned i = 0; i + 1 < 64; ++i) EXPECT_EQ(out[i], float(i + 1));
   EXPECT_TRUE(std::isnan(out[63])) << "slot 0 was never written: it must read as the NaN poison";
   EXPECT_THROW(emulator::launch({1}, {2048}, 0, Kernels::neighbour, out.data(), true), Error);
+}
+
+namespace {
+
+Tensor nan_tensor(const Shape& shape, DType dtype) {
+  return Tensor::full(shape, std::numeric_limits<double>::quiet_NaN(), dtype);
+}
+
+// A 1-d launch of `threads` per block over n elements, as cuda::launch_shape sizes it (capped low
+// here: the emulator's blocks run one after another, so the grid-stride loops are exercised too).
+emulator::Dim3 grid_for(int64_t n, unsigned threads) {
+  return {unsigned(std::max<int64_t>(1, std::min<int64_t>((n + threads - 1) / threads, 3)))};
+}
+
+}  // namespace
+
+TEST(KernelEmulation, RotatePairsKernelsMatchTheCpuOp) {
+  // x a strided view [B, H, T, D] (heads split off a [B, T, H·D] tensor), the angles broadcast over
+  // the batch ([1, H, T, D/2]), as RoPE's encode has them.
+  uint64_t seed = 300;
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (bool pooled : {false, true}) {
+      const int64_t batch = 2, heads = 3, steps = 7, dim = 6, pairs = dim / 2;
+      const Tensor x = test::randn({batch, steps, heads, dim}, ++seed, dtype).transpose(1, 2);  // [B, H, T, D], strided
+      const Tensor c = test::randn({1, heads, steps, pairs}, ++seed, dtype), s = test::randn({1, heads, steps, pairs}, ++seed, dtype);
+      const Shape out_shape = {batch, heads, steps, pooled ? pairs : dim};
+      const Tensor grad_y = test::randn(out_shape, ++seed, dtype);
+      ag::Var xv(x, true), cv(c, true), sv(s, true);
+      const ag::Var y = rotate_pairs(xv, cv, sv, pooled);
+      y.backward(grad_y);
+
+      const int64_t rows = batch * heads * steps;
+      Tensor y_kernel = nan_tensor(out_shape, dtype), dx = nan_tensor(x.shape(), dtype);
+      Tensor dc = nan_tensor({batch, heads, steps, pairs}, dtype), ds = nan_tensor({batch, heads, steps, pairs}, dtype);
+      dispatch_floating(dtype, "test", [&]<typename T>() {
+        const auto x_rows = cuda_kernels::row_offset_table(x.shape(), x);
+        const auto c_rows = cuda_kernels::row_offset_table(x.shape(), c), s_rows = cuda_kernels::row_offset_table(x.shape(), s);
+        emulator::launch(grid_for(rows * pairs, 32), {32}, 0, cuda_kernels::rotate_pairs_forward_kernel<T>,
+                         y_kernel.mutable_data<T>(), x.raw_data<T>(), c.data<T>(), s.data<T>(), x_rows, c_rows, s_rows, rows,
+                         pairs, pooled);
+        emulator::launch(grid_for(rows * pairs, 32), {32}, 0, cuda_kernels::rotate_pairs_backward_kernel<T>,
+                         dx.mutable_data<T>(), dc.mutable_data<T>(), ds.mutable_data<T>(), grad_y.data<T>(),
+                         x.raw_data<T>(), c.data<T>(), s.data<T>(), x_rows, c_rows, s_rows, rows, pairs, pooled);
+      });
+      const std::string label = std::string(dtype_name(dtype)) + (pooled ? " pooled" : "");
+      EXPECT_LT(test::norm_relative_error(y_kernel, y.value()), tolerance(dtype)) << "y " << label;
+      EXPECT_LT(test::norm_relative_error(dx, xv.grad()), tolerance(dtype)) << "dx " << label;
+      // the kernel writes ∂c, ∂s at x's leading shape; the op sums them over the broadcast batch
+      EXPECT_LT(test::norm_relative_error(sum(dc, {0}, true), cv.grad()), tolerance(dtype)) << "dc " << label;
+      EXPECT_LT(test::norm_relative_error(sum(ds, {0}, true), sv.grad()), tolerance(dtype)) << "ds " << label;
+    }
+  }
+}
+
+TEST(KernelEmulation, FavorKernelsMatchTheCpuOp) {
+  // φ, and ∂L/∂x assembled as the GPU op does (the kernels plus ∂L/∂(xW) Wᵀ and −σ s² x), against
+  // the CPU op. h = 150 features per sign spans two rounds of the 128 threads. A tie in max |u_j|
+  // (φ and ∂L/∂x do not depend on how it is broken) checks that the argmax goes to the smallest j,
+  // as on the CPU.
+  uint64_t seed = 400;
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (bool stabilize : {false, true}) {
+      const int64_t rows = 5, d = 6, half = 150;
+      Generator generator(++seed);
+      Tensor w = draw_random_projection(d, half, generator, dtype, false);
+      // columns 3 and 7 opposite and ten times longer than the rest: max |u_j| is a tie of j = 3 and 7
+      w.slice(1, 3, 4).copy_(w.slice(1, 3, 4) * 10.0);
+      w.slice(1, 7, 8).copy_(w.slice(1, 3, 4) * -1.0);
+      const Tensor x = test::randn({rows, d}, ++seed, dtype), grad_phi = test::randn({rows, 2 * half}, ++seed, dtype);
+      ag::Var xv(x, true);
+      const ag::Var phi = favor_features(xv, w, stabilize);
+      phi.backward(grad_phi);
+
+      const double scale = std::pow(double(d), -0.25), log_half_m = 0.5 * std::log(double(2 * half));
+      const Tensor u = matmul(x, w);
+      Tensor phi_kernel = nan_tensor({rows, 2 * half}, dtype), grad_u = nan_tensor({rows, half}, dtype);
+      Tensor sigma = nan_tensor({rows, 1}, dtype);
+      Tensor argmax = Tensor::full({rows}, -1.0, DType::Int64);
+      dispatch_floating(dtype, "test", [&]<typename T>() {
+        emulator::launch({2}, {cuda_kernels::kFavorThreads}, 0, cuda_kernels::favor_exponentials_kernel<T>,
+                         phi_kernel.mutable_data<T>(), argmax.mutable_data<int64_t>(), u.data<T>(), x.data<T>(), rows,
+                         half, d, T(scale), T(log_half_m), stabilize);
+        emulator::launch({2}, {cuda_kernels::kFavorThreads}, 0, cuda_kernels::favor_backward_rows_kernel<T>,
+                         grad_u.mutable_data<T>(), sigma.mutable_data<T>(), grad_phi.data<T>(), phi_kernel.data<T>(),
+                         argmax.data<int64_t>(), rows, half, T(scale), stabilize);
+      });
+      Tensor grad_x = matmul(grad_u, w.transpose(0, 1));
+      if (!stabilize) grad_x = grad_x + x * (sigma * (-scale * scale));
+      const std::string label = std::string(dtype_name(dtype)) + (stabilize ? " stabilized" : " plain");
+      EXPECT_LT(test::norm_relative_error(phi_kernel, phi.value()), tolerance(dtype)) << "phi " << label;
+      EXPECT_LT(test::norm_relative_error(grad_x, xv.grad()), tolerance(dtype)) << "grad x " << label;
+      if (stabilize) {  // k: the first j of the largest |u_j|, as an index of [u, −u]
+        const Tensor u64 = u.to(DType::Float64);
+        for (int64_t r = 0; r < rows; ++r) {
+          const double* row = u64.data<double>() + r * half;
+          int64_t best = 0;
+          for (int64_t j = 1; j < half; ++j) best = std::abs(row[j]) > std::abs(row[best]) ? j : best;
+          EXPECT_EQ(argmax.data<int64_t>()[r], row[best] >= 0 ? best : half + best) << "row " << r << " " << label;
+        }
+      }
+    }
+  }
 }
