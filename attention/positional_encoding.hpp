@@ -95,10 +95,19 @@ ag::Var position_angles(const Tensor& positions, const ag::Var& frequencies);
 //   [x_2j cos α_j − x_2j+1 sin α_j,  x_2j+1 cos α_j + x_2j sin α_j]
 // x: [..., D], cos/sin: [..., D/2] (broadcast) -> rotated [..., D]. With pooled = true, the two
 // rotated coordinates of each pair are summed instead (RoPEPool): -> [..., D/2]. One fused op with
-// a hand-written backward on the CPU (attention/pe/rotary.cpp); the composed form below on CUDA.
+// a hand-written backward (attention/pe/rotary.cpp): a CPU loop, or the GPU kernels of
+// attention/cuda/rotate_pairs_kernels.cuh.
 ag::Var rotate_pairs(const ag::Var& x, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled = false);
 // The composed reference: strided slices, products and sums of autograd ops.
 ag::Var rotate_pairs_composed(const ag::Var& x, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled = false);
+
+// F-StrIPE₁'s features (eq. 15/20): h(a_d) = [a_d cos α_d, a_d sin α_d] per dimension d,
+// interleaved (unpooled, [..., 2D]) or summed over d (pooled, [..., 2]).
+// a: [..., D], cos/sin: [..., D] (broadcast). One fused op with a hand-written backward
+// (attention/pe/fstripe1.cpp): a CPU loop, or the GPU kernels of attention/cuda/fstripe1_kernels.cuh.
+ag::Var fstripe1_features(const ag::Var& a, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled);
+// The composed reference: products, sums, concat and reshape of autograd ops.
+ag::Var fstripe1_features_composed(const ag::Var& a, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled);
 
 // RoPE(A)'s frequencies f_j = 10000^{−2j/D}, j = 0..D/2−1; RoPE(B)'s per-head bases
 // 10000^{(h+1)/H} (head H−1 is RoPE(A), earlier heads rotate faster). [H, J, L] with the same value

@@ -2,6 +2,7 @@
 #include "attention/positional_encoding.hpp"
 
 #include "attention/cuda/rotate_pairs.hpp"
+#include "attention/pe/row_offsets.hpp"
 #include "tensor/cuda/cuda_backend.hpp"
 
 #include "tensor/device_copy.hpp"
@@ -42,31 +43,6 @@ namespace {
 // y: [..., D], pooled [..., D/2]. One pass over x, the same products and sums as the composed form
 // (equal to rounding: the compiler may fuse a product and a sum into one FMA).
 
-// Row r of the output (its leading index over x's leading shape) -> where that row starts in a
-// tensor whose last axis is contiguous: x (any leading strides, e.g. a split_heads view) or c and
-// s (0 strides on broadcast dimensions).
-struct RowOffsets {
-  Shape lead;       // x's leading shape
-  Strides strides;  // the tensor's element strides over `lead`
-  int64_t of(int64_t r) const {
-    int64_t out = 0;
-    for (size_t d = lead.size(); d-- > 0;) {
-      out += (r % lead[d]) * strides[d];
-      r /= lead[d];
-    }
-    return out;
-  }
-};
-
-RowOffsets row_offsets(const Shape& x_shape, const Tensor& t) {
-  RowOffsets a;
-  a.lead.assign(x_shape.begin(), x_shape.end() - 1);
-  a.strides = broadcast_strides(Shape(t.shape().begin(), t.shape().end() - 1),
-                                Strides(t.strides().begin(), t.strides().end() - 1), a.lead);
-  return a;
-}
-
-bool last_axis_contiguous(const Tensor& t) { return t.size(-1) == 1 || t.strides().back() == 1; }
 
 Tensor rotate_pairs_forward(const Tensor& x, const Tensor& c, const Tensor& s, bool pooled) {
 #ifdef STRIPES_HAVE_CUDA

@@ -74,7 +74,7 @@ TEST(CudaAttention, ChunkedCausalProductMatchesTheCpu) {
   cuda::set_poison_new_allocations(false);
 }
 
-TEST(CudaAttention, FavorAndRotationKernelsMatchTheCpu) {
+TEST(CudaAttention, FavorRotationAndFstripe1KernelsMatchTheCpu) {
   // favor_features (cuBLAS u = x W, then attention/cuda/favor_features_kernels.cuh) and rotate_pairs
   // (attention/cuda/rotate_pairs_kernels.cuh) on the GPU against the CPU ops: values and gradients,
   // on a strided x and angles broadcast over the batch, as RoPE/RoPEPool and FAVOR+ have them.
@@ -108,6 +108,21 @@ TEST(CudaAttention, FavorAndRotationKernelsMatchTheCpu) {
       EXPECT_LT(test::norm_relative_error(xg.grad(), xc.grad()), bound) << "rotate ∂x, pooled " << pooled;
       EXPECT_LT(test::norm_relative_error(cg.grad(), cc.grad()), bound) << "rotate ∂c, pooled " << pooled;
       EXPECT_LT(test::norm_relative_error(sg.grad(), sc.grad()), bound) << "rotate ∂s, pooled " << pooled;
+    }
+    for (bool pooled : {false, true}) {  // F-StrIPE₁'s features (attention/cuda/fstripe1_kernels.cuh)
+      const Tensor a = Tensor::randn({2, 37, 3, 16}, g, dtype).transpose(1, 2);
+      const Tensor c = Tensor::randn({1, 3, 37, 16}, g, dtype), s = Tensor::randn({1, 3, 37, 16}, g, dtype);
+      const Tensor grad_y = Tensor::randn({2, 3, 37, pooled ? 2 : 32}, g, dtype);
+      ag::Var ac(a, true), cc(c, true), sc(s, true);
+      ag::Var ag_(a.to(Device::CUDA), true), cg(c.to(Device::CUDA), true), sg(s.to(Device::CUDA), true);
+      const ag::Var y_cpu = fstripe1_features(ac, cc, sc, pooled), y_gpu = fstripe1_features(ag_, cg, sg, pooled);
+      y_cpu.backward(grad_y);
+      y_gpu.backward(grad_y.to(Device::CUDA));
+      EXPECT_EQ(y_gpu.grad_fn()->op, "fstripe1_features");
+      EXPECT_LT(test::norm_relative_error(y_gpu.value(), y_cpu.value()), bound) << "fstripe1 y, pooled " << pooled;
+      EXPECT_LT(test::norm_relative_error(ag_.grad(), ac.grad()), bound) << "fstripe1 ∂a, pooled " << pooled;
+      EXPECT_LT(test::norm_relative_error(cg.grad(), cc.grad()), bound) << "fstripe1 ∂c, pooled " << pooled;
+      EXPECT_LT(test::norm_relative_error(sg.grad(), sc.grad()), bound) << "fstripe1 ∂s, pooled " << pooled;
     }
   }
   cuda::set_poison_new_allocations(false);

@@ -352,6 +352,38 @@ TEST(RotatePairs, FusedOpMatchesTheComposedForm) {
   }
 }
 
+// F-StrIPE₁'s fused features op against the composed form: output and the gradients of a, cos and
+// sin, pooled and interleaved, with full and broadcast tables and a strided (split-heads) a.
+TEST(Fstripe1Features, FusedOpMatchesTheComposedForm) {
+  for (bool pooled : {false, true}) {
+    for (const Shape& table_shape : {Shape{3, 2, 5, 8}, Shape{1, 2, 5, 8}}) {
+      for (DType dtype : {DType::Float64, DType::Float32}) {
+        Generator g(19);
+        const Tensor a = Tensor::randn({3, 5, 2, 8}, g, dtype).permute({0, 2, 1, 3});  // [B, H, T, D], strided
+        const Tensor angles = Tensor::randn(table_shape, g, dtype) * 3.0;
+        const Tensor cos_angles = cos(angles), sin_angles = sin(angles);
+        const Tensor grad_y = Tensor::randn(pooled ? Shape{3, 2, 5, 2} : Shape{3, 2, 5, 16}, g, dtype);
+        std::vector<Tensor> results[2];
+        for (int fused = 0; fused < 2; ++fused) {
+          ag::Var av(a, true), cv(cos_angles, true), sv(sin_angles, true);
+          const ag::Var y = fused ? fstripe1_features(av, cv, sv, pooled) : fstripe1_features_composed(av, cv, sv, pooled);
+          if (fused) {  // not the composed fallback
+            EXPECT_EQ(y.grad_fn()->op, "fstripe1_features") << "pooled " << pooled;
+          }
+          y.backward(grad_y);
+          results[fused] = {y.value(), av.grad(), cv.grad(), sv.grad()};
+        }
+        const std::string what = fmt::format("pooled {} tables {} {}", pooled, shape_str(table_shape), dtype_name(dtype));
+        for (size_t i = 0; i < 4; ++i) {
+          ASSERT_EQ(results[1][i].shape(), results[0][i].shape()) << what;
+          EXPECT_LT(stripes::test::norm_relative_error(results[1][i], results[0][i]), dtype == DType::Float64 ? 1e-13 : 1e-6)
+              << (i == 0 ? "output" : "gradient " + std::to_string(i)) << ", " << what;
+        }
+      }
+    }
+  }
+}
+
 // convSPE's depthwise filter: the fused CPU op against the composed form that runs on other
 // devices, in float64 on random inputs: the output and ∂f agree to rounding. Also with a noise
 // tensor that is a strided view (the slice of a wider draw), which both must read correctly.
