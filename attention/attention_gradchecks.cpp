@@ -52,12 +52,16 @@ void register_kernel_cases(ag::GradcheckRegistry& r) {
              [pooled](const std::vector<ag::Var>& v) { return rotate_pairs(v[0], v[1], v[2], pooled); }});
     }
   }
-  // F-StrIPE₁'s features, pooled and interleaved, with full and batch-broadcast cos/sin tables.
+  // Per-dimension codes, pooled and interleaved, K = 1 (F-StrIPE₁) and K = 2 (the spectral PEs),
+  // with full and batch-broadcast cos/sin tables.
   for (bool pooled : {false, true}) {
-    for (const Shape& table_shape : {Shape{2, 3, 4, 5}, Shape{1, 3, 4, 5}}) {
-      r.add({"fstripe1_features", fmt::format("{}a [2, 3, 4, 5], cos/sin {}", pooled ? "pooled, " : "", shape_str(table_shape)),
-             {ag::normal({2, 3, 4, 5}), ag::normal(table_shape), ag::normal(table_shape)},
-             [pooled](const std::vector<ag::Var>& v) { return fstripe1_features(v[0], v[1], v[2], pooled); }});
+    for (int64_t sines : {1, 2}) {
+      for (int64_t table_batch : {2, 1}) {
+        const Shape table_shape = {table_batch, 3, 4, 5 * sines};
+        r.add({"dimension_codes", fmt::format("{}a [2, 3, 4, 5], cos/sin {}", pooled ? "pooled, " : "", shape_str(table_shape)),
+               {ag::normal({2, 3, 4, 5}), ag::normal(table_shape), ag::normal(table_shape)},
+               [pooled](const std::vector<ag::Var>& v) { return dimension_codes(v[0], v[1], v[2], pooled); }});
+      }
     }
   }
   for (bool reverse : {false, true}) {

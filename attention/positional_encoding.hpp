@@ -101,13 +101,16 @@ ag::Var rotate_pairs(const ag::Var& x, const ag::Var& cos_angles, const ag::Var&
 // The composed reference: strided slices, products and sums of autograd ops.
 ag::Var rotate_pairs_composed(const ag::Var& x, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled = false);
 
-// F-StrIPE₁'s features (eq. 15/20): h(a_d) = [a_d cos α_d, a_d sin α_d] per dimension d,
-// interleaved (unpooled, [..., 2D]) or summed over d (pooled, [..., 2]).
-// a: [..., D], cos/sin: [..., D] (broadcast). One fused op with a hand-written backward
-// (attention/pe/fstripe1.cpp): a CPU loop, or the GPU kernels of attention/cuda/fstripe1_kernels.cuh.
-ag::Var fstripe1_features(const ag::Var& a, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled);
+// Per-dimension sinusoidal codes (attention/pe/dimension_codes.cpp):
+//   h(a_d)_k = [a_d cos φ_dk, a_d sin φ_dk], k < K
+//   interleaved: over (d, k, cos|sin) [..., 2DK];   pooled: Σ_d, over (k, cos|sin) [..., 2K]
+// a: [..., D], cos/sin of the phases: [..., D·K] ordered (d, k), broadcast over a's leading dims.
+// F-StrIPE₁'s features are K = 1 (eq. 15, pooled: eq. 20); sineSPE's and F-StrIPE:SFF's codes
+// before the noise matmul are the interleaved form. One fused op with a hand-written backward: a
+// CPU loop, or the GPU kernels of attention/cuda/dimension_codes_kernels.cuh.
+ag::Var dimension_codes(const ag::Var& a, const ag::Var& cos_phases, const ag::Var& sin_phases, bool pooled);
 // The composed reference: products, sums, concat and reshape of autograd ops.
-ag::Var fstripe1_features_composed(const ag::Var& a, const ag::Var& cos_angles, const ag::Var& sin_angles, bool pooled);
+ag::Var dimension_codes_composed(const ag::Var& a, const ag::Var& cos_phases, const ag::Var& sin_phases, bool pooled);
 
 // RoPE(A)'s frequencies f_j = 10000^{−2j/D}, j = 0..D/2−1; RoPE(B)'s per-head bases
 // 10000^{(h+1)/H} (head H−1 is RoPE(A), earlier heads rotate faster). [H, J, L] with the same value

@@ -1,5 +1,5 @@
 // Where each row of a [..., D] operand starts, for the GPU kernels of the rotation-based PEs
-// (rotate_pairs_kernels.cuh, fstripe1_kernels.cuh): x with any leading strides, or cos/sin tables
+// (rotate_pairs_kernels.cuh, dimension_codes_kernels.cuh): x with any leading strides, or cos/sin tables
 // broadcast over x's leading dims (stride 0). Built on the host, passed to kernels by value.
 #pragma once
 

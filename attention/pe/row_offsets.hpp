@@ -1,5 +1,5 @@
 // Rows of a [..., D] tensor for the fused CPU ops of the rotation-based PEs (rotate_pairs in
-// rotary.cpp, fstripe1_features in fstripe1.cpp), whose operands have a contiguous last axis but
+// rotary.cpp, dimension_codes in dimension_codes.cpp), whose operands have a contiguous last axis but
 // any leading strides: x as split_heads leaves it, and cos/sin tables broadcast over the batch.
 // (Their GPU kernels use attention/cuda/row_offset_table.cuh, the same table by value.)
 #pragma once

@@ -109,28 +109,14 @@ class SpectralEncoding : public PositionalEncoding {
                    (1.0 / std::pow(double(d * r), 0.25));
       record("gate_noise", gate_noise, "randn", "gated filter noise [H, D, R]");
     }
-    Encoded out{pooled_noisy(q, query_phase, weights, gate_root, gate_noise, sines),
-                pooled_noisy(k, base_phase, weights, gate_root, gate_noise, sines)};
+    Encoded out{pooled_noisy(q, query_phase, weights, gate_root, gate_noise),
+                pooled_noisy(k, base_phase, weights, gate_root, gate_noise)};
     record("pooled_query", out.query, "spe", "pooled SPE codes q̂ = Σ_d q_d q̄_d [B, H, T, R]");
     record("pooled_key", out.key, "spe", "pooled SPE codes k̂ [B, H, T, R]");
     return out;
   }
 
  private:
-  // [a_d cos φ_dk, a_d sin φ_dk] over (d, k, cos|sin): [B, H, T, D·2K]
-  static ag::Var modulated(const ag::Var& a, const ag::Var& phase, int64_t sines) {
-    const int64_t d = a.size(-1);
-    Shape per_dim = phase.shape();
-    per_dim.back() = d;
-    per_dim.push_back(sines);                                                   // [B, H, T, D, K]
-    const ag::Var c = ag::reshape(ag::cos(phase), per_dim), s = ag::reshape(ag::sin(phase), per_dim);
-    const ag::Var a_expanded = ag::unsqueeze(a, -1);                            // [B, H, T, D, 1]
-    const ag::Var interleaved = ag::concat({ag::unsqueeze(a_expanded * c, -1), ag::unsqueeze(a_expanded * s, -1)}, -1);
-    Shape flat = a.shape();
-    flat.back() = d * 2 * sines;
-    return ag::reshape(interleaved, flat);
-  }
-
   // q̂ = Σ_d q_d λ_dk [cos φ_dk, sin φ_dk] / √K   ->  [B, H, T, 2K] ordered (k, cos|sin)
   static ag::Var pooled_rff(const ag::Var& a, const ag::Var& phase, const ag::Var& gains, int64_t sines) {
     const int64_t d = a.size(-1);
@@ -150,8 +136,9 @@ class SpectralEncoding : public PositionalEncoding {
 
   // q̂ = [q_d Ω_dk] @ weights  (+ (q ⊙ √g) @ ε when gated)   ->  [B, H, T, R]
   static ag::Var pooled_noisy(const ag::Var& a, const ag::Var& phase, const ag::Var& weights, const ag::Var& gate_root,
-                              const Tensor& gate_noise, int64_t sines) {
-    ag::Var out = ag::matmul(modulated(a, phase, sines), weights);              // [B, H, T, D·2K] @ [H, D·2K, R]
+                              const Tensor& gate_noise) {
+    // [a_d cos φ_dk, a_d sin φ_dk] over (d, k, cos|sin): [B, H, T, D·2K] @ [H, D·2K, R]
+    ag::Var out = ag::matmul(dimension_codes(a, ag::cos(phase), ag::sin(phase), false), weights);
     if (gate_root.defined()) out = out + ag::matmul(a * ag::unsqueeze(gate_root, 1), ag::Var(gate_noise));
     return out;
   }

@@ -74,7 +74,7 @@ TEST(CudaAttention, ChunkedCausalProductMatchesTheCpu) {
   cuda::set_poison_new_allocations(false);
 }
 
-TEST(CudaAttention, FavorRotationAndFstripe1KernelsMatchTheCpu) {
+TEST(CudaAttention, FavorRotationAndCodeKernelsMatchTheCpu) {
   // favor_features (cuBLAS u = x W, then attention/cuda/favor_features_kernels.cuh) and rotate_pairs
   // (attention/cuda/rotate_pairs_kernels.cuh) on the GPU against the CPU ops: values and gradients,
   // on a strided x and angles broadcast over the batch, as RoPE/RoPEPool and FAVOR+ have them.
@@ -109,20 +109,23 @@ TEST(CudaAttention, FavorRotationAndFstripe1KernelsMatchTheCpu) {
       EXPECT_LT(test::norm_relative_error(cg.grad(), cc.grad()), bound) << "rotate ∂c, pooled " << pooled;
       EXPECT_LT(test::norm_relative_error(sg.grad(), sc.grad()), bound) << "rotate ∂s, pooled " << pooled;
     }
-    for (bool pooled : {false, true}) {  // F-StrIPE₁'s features (attention/cuda/fstripe1_kernels.cuh)
-      const Tensor a = Tensor::randn({2, 37, 3, 16}, g, dtype).transpose(1, 2);
-      const Tensor c = Tensor::randn({1, 3, 37, 16}, g, dtype), s = Tensor::randn({1, 3, 37, 16}, g, dtype);
-      const Tensor grad_y = Tensor::randn({2, 3, 37, pooled ? 2 : 32}, g, dtype);
-      ag::Var ac(a, true), cc(c, true), sc(s, true);
-      ag::Var ag_(a.to(Device::CUDA), true), cg(c.to(Device::CUDA), true), sg(s.to(Device::CUDA), true);
-      const ag::Var y_cpu = fstripe1_features(ac, cc, sc, pooled), y_gpu = fstripe1_features(ag_, cg, sg, pooled);
-      y_cpu.backward(grad_y);
-      y_gpu.backward(grad_y.to(Device::CUDA));
-      EXPECT_EQ(y_gpu.grad_fn()->op, "fstripe1_features");
-      EXPECT_LT(test::norm_relative_error(y_gpu.value(), y_cpu.value()), bound) << "fstripe1 y, pooled " << pooled;
-      EXPECT_LT(test::norm_relative_error(ag_.grad(), ac.grad()), bound) << "fstripe1 ∂a, pooled " << pooled;
-      EXPECT_LT(test::norm_relative_error(cg.grad(), cc.grad()), bound) << "fstripe1 ∂c, pooled " << pooled;
-      EXPECT_LT(test::norm_relative_error(sg.grad(), sc.grad()), bound) << "fstripe1 ∂s, pooled " << pooled;
+    for (bool pooled : {false, true}) {  // per-dimension codes (attention/cuda/dimension_codes_kernels.cuh)
+      for (int64_t sines : {1, 5}) {
+        const Tensor a = Tensor::randn({2, 37, 3, 16}, g, dtype).transpose(1, 2);
+        const Tensor c = Tensor::randn({1, 3, 37, 16 * sines}, g, dtype), s = Tensor::randn({1, 3, 37, 16 * sines}, g, dtype);
+        const Tensor grad_y = Tensor::randn({2, 3, 37, pooled ? 2 * sines : 32 * sines}, g, dtype);
+        ag::Var ac(a, true), cc(c, true), sc(s, true);
+        ag::Var a_gpu(a.to(Device::CUDA), true), cg(c.to(Device::CUDA), true), sg(s.to(Device::CUDA), true);
+        const ag::Var y_cpu = dimension_codes(ac, cc, sc, pooled), y_gpu = dimension_codes(a_gpu, cg, sg, pooled);
+        y_cpu.backward(grad_y);
+        y_gpu.backward(grad_y.to(Device::CUDA));
+        EXPECT_EQ(y_gpu.grad_fn()->op, "dimension_codes");
+        const std::string what = fmt::format("pooled {} K {}", pooled, sines);
+        EXPECT_LT(test::norm_relative_error(y_gpu.value(), y_cpu.value()), bound) << "codes y, " << what;
+        EXPECT_LT(test::norm_relative_error(a_gpu.grad(), ac.grad()), bound) << "codes ∂a, " << what;
+        EXPECT_LT(test::norm_relative_error(cg.grad(), cc.grad()), bound) << "codes ∂c, " << what;
+        EXPECT_LT(test::norm_relative_error(sg.grad(), sc.grad()), bound) << "codes ∂s, " << what;
+      }
     }
   }
   cuda::set_poison_new_allocations(false);

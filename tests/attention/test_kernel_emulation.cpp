@@ -1,13 +1,13 @@
 // The attention layer's GPU kernels (attention/cuda/*_kernels.cuh) run on the CPU by
 // tensor/cuda/cpu_emulator.hpp — one std::thread per CUDA thread, a barrier per __syncthreads —
 // against the CPU ops: the causal product's against causal_product_reference (the masked T×T
-// product), rotate_pairs', F-StrIPE₁'s and FAVOR+'s against the CPU ops' values and gradients. These run
+// product), rotate_pairs', dimension_codes' and FAVOR+'s against the CPU ops' values and gradients. These run
 // everywhere, GPU or not: they check the kernels' index math, partial tiles and barriers; the GPU
 // tests (test_cuda_attention.cpp) check the same kernels on the hardware.
 #include "attention/causal_product.hpp"
 #include "attention/cuda/causal_product_kernels.cuh"
 #include "attention/cuda/favor_features_kernels.cuh"
-#include "attention/cuda/fstripe1_kernels.cuh"
+#include "attention/cuda/dimension_codes_kernels.cuh"
 #include "attention/cuda/rotate_pairs_kernels.cuh"
 #include "attention/feature_maps.hpp"
 #include "attention/positional_encoding.hpp"
@@ -225,39 +225,43 @@ TEST(KernelEmulation, FavorKernelsMatchTheCpuOp) {
   }
 }
 
-TEST(KernelEmulation, Fstripe1KernelsMatchTheCpuOp) {
-  // a a strided view [B, H, T, D], the cos/sin tables broadcast over the batch, as F-StrIPE₁'s encode
-  // has them; pooled (one thread per row) and interleaved (one per (row, d)).
+TEST(KernelEmulation, DimensionCodesKernelsMatchTheCpuOp) {
+  // a a strided view [B, H, T, D], the cos/sin tables broadcast over the batch, as the PEs have them;
+  // pooled and interleaved, K = 1 (F-StrIPE₁) and K = 3 (the spectral PEs).
   uint64_t seed = 500;
   for (DType dtype : {DType::Float32, DType::Float64}) {
     for (bool pooled : {false, true}) {
-      const int64_t batch = 2, heads = 3, steps = 7, dims = 5;
-      const Tensor a = test::randn({batch, steps, heads, dims}, ++seed, dtype).transpose(1, 2);
-      const Tensor c = test::randn({1, heads, steps, dims}, ++seed, dtype), s = test::randn({1, heads, steps, dims}, ++seed, dtype);
-      const Shape out_shape = {batch, heads, steps, pooled ? 2 : 2 * dims};
-      const Tensor grad_y = test::randn(out_shape, ++seed, dtype);
-      ag::Var av(a, true), cv(c, true), sv(s, true);
-      const ag::Var y = fstripe1_features(av, cv, sv, pooled);
-      y.backward(grad_y);
+      for (int64_t sines : {1, 3}) {
+        const int64_t batch = 2, heads = 3, steps = 7, dims = 5;
+        const Tensor a = test::randn({batch, steps, heads, dims}, ++seed, dtype).transpose(1, 2);
+        const Tensor c = test::randn({1, heads, steps, dims * sines}, ++seed, dtype);
+        const Tensor s = test::randn({1, heads, steps, dims * sines}, ++seed, dtype);
+        const Shape out_shape = {batch, heads, steps, pooled ? 2 * sines : 2 * dims * sines};
+        const Tensor grad_y = test::randn(out_shape, ++seed, dtype);
+        ag::Var av(a, true), cv(c, true), sv(s, true);
+        const ag::Var y = dimension_codes(av, cv, sv, pooled);
+        y.backward(grad_y);
 
-      const int64_t rows = batch * heads * steps;
-      Tensor y_kernel = nan_tensor(out_shape, dtype), da = nan_tensor(a.shape(), dtype);
-      Tensor dc = nan_tensor(a.shape(), dtype), ds = nan_tensor(a.shape(), dtype);
-      dispatch_floating(dtype, "test", [&]<typename T>() {
-        const auto a_rows = cuda_kernels::row_offset_table(a.shape(), a);
-        const auto c_rows = cuda_kernels::row_offset_table(a.shape(), c), s_rows = cuda_kernels::row_offset_table(a.shape(), s);
-        emulator::launch(grid_for(pooled ? rows : rows * dims, 32), {32}, 0, cuda_kernels::fstripe1_features_forward_kernel<T>,
-                         y_kernel.mutable_data<T>(), a.raw_data<T>(), c.data<T>(), s.data<T>(), a_rows, c_rows, s_rows, rows,
-                         dims, pooled);
-        emulator::launch(grid_for(rows * dims, 32), {32}, 0, cuda_kernels::fstripe1_features_backward_kernel<T>,
-                         da.mutable_data<T>(), dc.mutable_data<T>(), ds.mutable_data<T>(), grad_y.data<T>(),
-                         a.raw_data<T>(), c.data<T>(), s.data<T>(), a_rows, c_rows, s_rows, rows, dims, pooled);
-      });
-      const std::string label = std::string(dtype_name(dtype)) + (pooled ? " pooled" : "");
-      EXPECT_LT(test::norm_relative_error(y_kernel, y.value()), tolerance(dtype)) << "y " << label;
-      EXPECT_LT(test::norm_relative_error(da, av.grad()), tolerance(dtype)) << "da " << label;
-      EXPECT_LT(test::norm_relative_error(sum(dc, {0}, true), cv.grad()), tolerance(dtype)) << "dc " << label;
-      EXPECT_LT(test::norm_relative_error(sum(ds, {0}, true), sv.grad()), tolerance(dtype)) << "ds " << label;
+        const int64_t rows = batch * heads * steps;
+        const Shape table_shape = {batch, heads, steps, dims * sines};
+        Tensor y_kernel = nan_tensor(out_shape, dtype), da = nan_tensor(a.shape(), dtype);
+        Tensor dc = nan_tensor(table_shape, dtype), ds = nan_tensor(table_shape, dtype);
+        dispatch_floating(dtype, "test", [&]<typename T>() {
+          const auto a_rows = cuda_kernels::row_offset_table(a.shape(), a);
+          const auto c_rows = cuda_kernels::row_offset_table(a.shape(), c), s_rows = cuda_kernels::row_offset_table(a.shape(), s);
+          emulator::launch(grid_for(pooled ? rows * sines : rows * dims * sines, 32), {32}, 0,
+                           cuda_kernels::dimension_codes_forward_kernel<T>, y_kernel.mutable_data<T>(), a.raw_data<T>(),
+                           c.data<T>(), s.data<T>(), a_rows, c_rows, s_rows, rows, dims, sines, pooled);
+          emulator::launch(grid_for(rows * dims, 32), {32}, 0, cuda_kernels::dimension_codes_backward_kernel<T>,
+                           da.mutable_data<T>(), dc.mutable_data<T>(), ds.mutable_data<T>(), grad_y.data<T>(),
+                           a.raw_data<T>(), c.data<T>(), s.data<T>(), a_rows, c_rows, s_rows, rows, dims, sines, pooled);
+        });
+        const std::string label = std::string(dtype_name(dtype)) + (pooled ? " pooled" : "") + " K " + std::to_string(sines);
+        EXPECT_LT(test::norm_relative_error(y_kernel, y.value()), tolerance(dtype)) << "y " << label;
+        EXPECT_LT(test::norm_relative_error(da, av.grad()), tolerance(dtype)) << "da " << label;
+        EXPECT_LT(test::norm_relative_error(sum(dc, {0}, true), cv.grad()), tolerance(dtype)) << "dc " << label;
+        EXPECT_LT(test::norm_relative_error(sum(ds, {0}, true), sv.grad()), tolerance(dtype)) << "ds " << label;
+      }
     }
   }
 }

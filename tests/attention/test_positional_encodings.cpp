@@ -352,32 +352,35 @@ TEST(RotatePairs, FusedOpMatchesTheComposedForm) {
   }
 }
 
-// F-StrIPE₁'s fused features op against the composed form: output and the gradients of a, cos and
-// sin, pooled and interleaved, with full and broadcast tables and a strided (split-heads) a.
-TEST(Fstripe1Features, FusedOpMatchesTheComposedForm) {
+// The fused per-dimension codes op against the composed form: output and the gradients of a, cos
+// and sin, pooled and interleaved, K = 1 (F-StrIPE₁) and K = 3 (the spectral PEs), with full and
+// broadcast tables and a strided (split-heads) a.
+TEST(DimensionCodes, FusedOpMatchesTheComposedForm) {
   for (bool pooled : {false, true}) {
-    for (const Shape& table_shape : {Shape{3, 2, 5, 8}, Shape{1, 2, 5, 8}}) {
-      for (DType dtype : {DType::Float64, DType::Float32}) {
-        Generator g(19);
-        const Tensor a = Tensor::randn({3, 5, 2, 8}, g, dtype).permute({0, 2, 1, 3});  // [B, H, T, D], strided
-        const Tensor angles = Tensor::randn(table_shape, g, dtype) * 3.0;
-        const Tensor cos_angles = cos(angles), sin_angles = sin(angles);
-        const Tensor grad_y = Tensor::randn(pooled ? Shape{3, 2, 5, 2} : Shape{3, 2, 5, 16}, g, dtype);
-        std::vector<Tensor> results[2];
-        for (int fused = 0; fused < 2; ++fused) {
-          ag::Var av(a, true), cv(cos_angles, true), sv(sin_angles, true);
-          const ag::Var y = fused ? fstripe1_features(av, cv, sv, pooled) : fstripe1_features_composed(av, cv, sv, pooled);
-          if (fused) {  // not the composed fallback
-            EXPECT_EQ(y.grad_fn()->op, "fstripe1_features") << "pooled " << pooled;
+    for (int64_t sines : {1, 3}) {
+      for (int64_t table_batch : {3, 1}) {
+        for (DType dtype : {DType::Float64, DType::Float32}) {
+          Generator g(19);
+          const Tensor a = Tensor::randn({3, 5, 2, 8}, g, dtype).permute({0, 2, 1, 3});  // [B, H, T, D], strided
+          const Tensor phases = Tensor::randn({table_batch, 2, 5, 8 * sines}, g, dtype) * 3.0;
+          const Tensor cos_phases = cos(phases), sin_phases = sin(phases);
+          const Tensor grad_y = Tensor::randn({3, 2, 5, pooled ? 2 * sines : 16 * sines}, g, dtype);
+          std::vector<Tensor> results[2];
+          for (int fused = 0; fused < 2; ++fused) {
+            ag::Var av(a, true), cv(cos_phases, true), sv(sin_phases, true);
+            const ag::Var y = fused ? dimension_codes(av, cv, sv, pooled) : dimension_codes_composed(av, cv, sv, pooled);
+            if (fused) {  // not the composed fallback
+              EXPECT_EQ(y.grad_fn()->op, "dimension_codes") << "pooled " << pooled;
+            }
+            y.backward(grad_y);
+            results[fused] = {y.value(), av.grad(), cv.grad(), sv.grad()};
           }
-          y.backward(grad_y);
-          results[fused] = {y.value(), av.grad(), cv.grad(), sv.grad()};
-        }
-        const std::string what = fmt::format("pooled {} tables {} {}", pooled, shape_str(table_shape), dtype_name(dtype));
-        for (size_t i = 0; i < 4; ++i) {
-          ASSERT_EQ(results[1][i].shape(), results[0][i].shape()) << what;
-          EXPECT_LT(stripes::test::norm_relative_error(results[1][i], results[0][i]), dtype == DType::Float64 ? 1e-13 : 1e-6)
-              << (i == 0 ? "output" : "gradient " + std::to_string(i)) << ", " << what;
+          const std::string what = fmt::format("pooled {} K {} tables batch {} {}", pooled, sines, table_batch, dtype_name(dtype));
+          for (size_t i = 0; i < 4; ++i) {
+            ASSERT_EQ(results[1][i].shape(), results[0][i].shape()) << what;
+            EXPECT_LT(stripes::test::norm_relative_error(results[1][i], results[0][i]), dtype == DType::Float64 ? 1e-13 : 1e-6)
+                << (i == 0 ? "output" : "gradient " + std::to_string(i)) << ", " << what;
+          }
         }
       }
     }
