@@ -2,6 +2,9 @@
 #include "autograd/gradcheck.hpp"
 #include "autograd/ops.hpp"
 #include "tensor/parallel.hpp"
+#ifdef STRIPES_HAVE_CUDA
+#include "autograd/ops/cuda/fused_row_ops.hpp"
+#endif
 
 #include <cmath>
 #include <vector>
@@ -16,7 +19,7 @@ struct LayerNormSaved {
   Tensor reciprocal_std;      // r  [..., 1]
 };
 // The composed form: the equations above as tensor ops, one pass each. It is the reference the
-// fused kernels below are tested against, and it serves CUDA tensors.
+// fused kernels below are tested against, and it serves what they do not (non-contiguous operands).
 static Tensor layer_norm_forward_composed(LayerNormSaved& saved, const Tensor& x, const Tensor& weight, const Tensor& bias,
                                           double eps) {
   const Tensor centered = x - mean(x, {-1}, true);
@@ -43,9 +46,23 @@ static void layer_norm_backward_composed(GradTarget grad_x, GradTarget grad_weig
 // a partial sum, then the blocks in order, so the result does not depend on the thread count.
 constexpr int64_t kRowsPerBlock = 64;
 
+// On the GPU (a build with CUDA) the same kernels run as autograd/ops/cuda/layer_norm_kernels.cuh:
+// one block per row, ∂w and ∂b through per-block partial sums in the same order.
+static bool fused_kernels_run_on(Device device) {
+#ifdef STRIPES_HAVE_CUDA
+  if (device == Device::CUDA) return true;
+#endif
+  return device == Device::CPU;
+}
 static bool layer_norm_fusable(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  return x.device() == Device::CPU && x.is_contiguous() && weight.is_contiguous() && bias.is_contiguous() &&
-         weight.dtype() == x.dtype() && bias.dtype() == x.dtype();
+  return fused_kernels_run_on(x.device()) && weight.device() == x.device() && bias.device() == x.device() &&
+         x.is_contiguous() && weight.is_contiguous() && bias.is_contiguous() && weight.dtype() == x.dtype() &&
+         bias.dtype() == x.dtype();
+}
+static bool layer_norm_backward_fusable(const Tensor& grad_y, const LayerNormSaved& saved, const Tensor& weight) {
+  return fused_kernels_run_on(grad_y.device()) && saved.normalized.device() == grad_y.device() &&
+         weight.device() == grad_y.device() && saved.normalized.is_contiguous() && weight.is_contiguous() &&
+         saved.normalized.dtype() == grad_y.dtype() && weight.dtype() == grad_y.dtype();
 }
 
 static Tensor layer_norm_forward_fused(LayerNormSaved& saved, const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -152,16 +169,36 @@ static Tensor layer_norm_forward(LayerNormSaved& saved, const Tensor& x, const T
   STRIPES_CHECK(weight.shape() == Shape{channels} && bias.shape() == Shape{channels},
                 "layer_norm: input {} needs weight and bias of shape [{}], got {} and {}", x.description(), channels,
                 weight.description(), bias.description());
-  if (layer_norm_fusable(x, weight, bias)) return layer_norm_forward_fused(saved, x, weight, bias, eps);
-  return layer_norm_forward_composed(saved, x, weight, bias, eps);
+  if (!layer_norm_fusable(x, weight, bias)) return layer_norm_forward_composed(saved, x, weight, bias, eps);
+#ifdef STRIPES_HAVE_CUDA
+  if (x.device() == Device::CUDA) {
+    return cuda_kernels::layer_norm_forward_cuda(saved.normalized, saved.reciprocal_std, x, weight, bias, eps);
+  }
+#endif
+  return layer_norm_forward_fused(saved, x, weight, bias, eps);
 }
 static void layer_norm_backward(GradTarget grad_x, GradTarget grad_weight, GradTarget grad_bias, const Tensor& grad_y,
                                 const LayerNormSaved& saved, const Tensor& weight) {
-  if (grad_y.device() == Device::CPU && saved.normalized.is_contiguous() && weight.is_contiguous()) {
-    layer_norm_backward_fused(grad_x, grad_weight, grad_bias, grad_y, saved, weight);
-  } else {
+  if (!layer_norm_backward_fusable(grad_y, saved, weight)) {
     layer_norm_backward_composed(grad_x, grad_weight, grad_bias, grad_y, saved, weight);
+    return;
   }
+#ifdef STRIPES_HAVE_CUDA
+  if (grad_y.device() == Device::CUDA) {
+    const Tensor grad_y_rows = grad_y.contiguous();
+    if (grad_x.defined()) {
+      grad_x += cuda_kernels::layer_norm_backward_input_cuda(grad_y_rows, saved.normalized, saved.reciprocal_std.contiguous(),
+                                                             weight);
+    }
+    if (grad_weight.defined() || grad_bias.defined()) {
+      auto [sum_gy_xhat, sum_gy] = cuda_kernels::layer_norm_backward_parameters_cuda(grad_y_rows, saved.normalized);
+      grad_weight += std::move(sum_gy_xhat);
+      grad_bias += std::move(sum_gy);
+    }
+    return;
+  }
+#endif
+  layer_norm_backward_fused(grad_x, grad_weight, grad_bias, grad_y, saved, weight);
 }
 Var layer_norm(const Var& x, const Var& weight, const Var& bias, double eps) {
   LayerNormSaved saved;

@@ -3,6 +3,9 @@
 #include "autograd/ops.hpp"
 #include "tensor/eigen.hpp"
 #include "tensor/parallel.hpp"
+#ifdef STRIPES_HAVE_CUDA
+#include "autograd/ops/cuda/fused_row_ops.hpp"
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -70,14 +73,34 @@ static void bce_with_logits_backward_fused(GradTarget grad_logits, const Tensor&
   grad_logits += std::move(grad);
 }
 
+// On the GPU the fused forms are autograd/ops/cuda/binary_cross_entropy_kernels.cuh: the terms
+// summed in double over fixed blocks of 4096 elements, the blocks' sums added by a second kernel;
+// the backward one elementwise kernel that reads ∂L/∂ℓ on the device (the composed backward's
+// item() would wait for the GPU).
+#ifdef STRIPES_HAVE_CUDA
+static bool bce_fusable_on_gpu(const Tensor& logits, const Tensor& targets) {
+  return logits.device() == Device::CUDA && targets.device() == Device::CUDA && logits.is_contiguous() &&
+         targets.is_contiguous() && targets.dtype() == logits.dtype();
+}
+#endif
+
 static Tensor bce_with_logits_forward(const Tensor& logits, const Tensor& targets) {
   STRIPES_CHECK(logits.shape() == targets.shape(), "binary_cross_entropy_with_logits: logits {} and targets {} differ",
                 logits.description(), targets.description());
+#ifdef STRIPES_HAVE_CUDA
+  if (bce_fusable_on_gpu(logits, targets)) return cuda_kernels::bce_with_logits_forward_cuda(logits, targets);
+#endif
   return bce_fusable(logits, targets) ? bce_with_logits_forward_fused(logits, targets)
                                       : bce_with_logits_forward_composed(logits, targets);
 }
 static void bce_with_logits_backward(GradTarget grad_logits, const Tensor& grad_loss, const Tensor& logits,
                                      const Tensor& targets) {
+#ifdef STRIPES_HAVE_CUDA
+  if (bce_fusable_on_gpu(logits, targets)) {
+    grad_logits += cuda_kernels::bce_with_logits_backward_cuda(grad_loss, logits, targets);
+    return;
+  }
+#endif
   if (bce_fusable(logits, targets)) bce_with_logits_backward_fused(grad_logits, grad_loss, logits, targets);
   else bce_with_logits_backward_composed(grad_logits, grad_loss, logits, targets);
 }

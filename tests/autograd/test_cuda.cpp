@@ -3,11 +3,13 @@
 // ‖gpu − cpu‖/‖cpu‖ under 1e-5 in float32 and 1e-10 in float64; and every differentiable op's
 // gradient checked on the GPU in float64. Skips with a message when there is no device.
 #include "autograd/gradcheck.hpp"
+#include "autograd/ops.hpp"
 #include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/math.hpp"
 #include "tests/support/skip_without_gpu.hpp"
 #include "tests/support/tensor_compare.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -177,6 +179,104 @@ TEST_F(Cuda, CachingAllocatorReusesMemory) {
   EXPECT_EQ(after_free.in_use, before.in_use);
   EXPECT_GE(after_free.cached, size_t(4) << 20);
   EXPECT_GE(after_free.peak, before.in_use + (size_t(4) << 20));
+}
+
+// ---- the fused row kernels (autograd/ops/cuda/): layer norm, softmax / log_softmax, BCE ------------
+
+namespace {
+
+using OpOnVars = std::function<ag::Var(const std::vector<ag::Var>&)>;
+
+// f on `inputs` made leaves on `device`, and the backward of Σ f ⊙ grad_output:
+// {output, ∂/∂input 0, ∂/∂input 1, ...}, on the host.
+std::vector<Tensor> run_with_gradients(const OpOnVars& f, const std::vector<Tensor>& inputs, const Tensor& grad_output,
+                                       Device device) {
+  std::vector<ag::Var> leaves;
+  for (const Tensor& t : inputs) leaves.emplace_back(t.to(device), true);
+  const ag::Var output = f(leaves);
+  EXPECT_EQ(output.value().device(), device);
+  output.backward(grad_output.to(device));
+  std::vector<Tensor> results{output.value().to(Device::CPU)};
+  for (const ag::Var& leaf : leaves) {
+    EXPECT_EQ(leaf.grad().device(), device);
+    results.push_back(leaf.grad().to(Device::CPU));
+  }
+  return results;
+}
+
+// The op and its backward on the GPU against the CPU; the GPU results (fresh buffers, poisoned) must
+// hold no NaN, and a second GPU run must give the same bits (no atomics in the kernels).
+void expect_op_parity(const std::string& what, const OpOnVars& f, const std::vector<Tensor>& inputs, const Tensor& grad_output,
+                      double tol) {
+  const std::vector<Tensor> cpu = run_with_gradients(f, inputs, grad_output, Device::CPU);
+  const std::vector<Tensor> gpu = run_with_gradients(f, inputs, grad_output, Device::CUDA);
+  const std::vector<Tensor> again = run_with_gradients(f, inputs, grad_output, Device::CUDA);
+  for (size_t i = 0; i < cpu.size(); ++i) {
+    const std::string name = what + (i == 0 ? ": output" : ": gradient of input " + std::to_string(i - 1));
+    EXPECT_TRUE(all_finite(gpu[i])) << name << ": NaN in the GPU result (an unwritten element?)";
+    EXPECT_LT(stripes::test::norm_relative_error(gpu[i], cpu[i]), tol) << name;
+    EXPECT_EQ(gpu[i].to(DType::Float64).to_vector<double>(), again[i].to(DType::Float64).to_vector<double>())
+        << name << ": two GPU runs differ";
+  }
+}
+
+}  // namespace
+
+TEST_F(Cuda, FusedLayerNormMatchesTheCpu) {
+  // C = 7 (a partial warp), 33, 300 (more than a 256-thread block), 1030; 210 and 260 rows: several
+  // 64-row blocks of ∂w/∂b's partial sums, the last one partial.
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (const Shape& shape : {Shape{5, 7}, Shape{3, 70, 33}, Shape{2, 130, 300}, Shape{4, 1030}}) {
+      Generator g(fresh_seed());
+      const int64_t c = shape.back();
+      const Tensor x = Tensor::randn(shape, g, dtype) * 2.0 + 0.5;
+      expect_op_parity(fmt::format("layer_norm {} {}", shape_str(shape), dtype_name(dtype)),
+                       [](const auto& v) { return ag::layer_norm(v[0], v[1], v[2]); },
+                       {x, Tensor::randn({c}, g, dtype), Tensor::randn({c}, g, dtype)}, Tensor::randn(shape, g, dtype),
+                       tolerance(dtype));
+    }
+  }
+}
+
+TEST_F(Cuda, FusedSoftmaxAndLogSoftmaxMatchTheCpu) {
+  // The last axis of contiguous tensors runs the fused kernels: rows of 1, 33 and 1500 (attention
+  // scores, T × T); the middle axis and a transposed view keep the composed form.
+  struct Case {
+    Shape shape;
+    int64_t axis;
+    bool transposed;
+  };
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (const Case& c : {Case{{5, 1}, -1, false}, Case{{70, 33}, -1, false}, Case{{2, 3, 50, 1500}, -1, false},
+                          Case{{4, 9, 6}, 1, false}, Case{{33, 70}, -1, true}}) {
+      for (bool log : {false, true}) {
+        Generator g(fresh_seed());
+        const Tensor x = Tensor::randn(c.shape, g, dtype) * 4.0;
+        const Shape out_shape = c.transposed ? Shape{c.shape[1], c.shape[0]} : c.shape;
+        const std::string what = fmt::format("{} {} axis {}{} {}", log ? "log_softmax" : "softmax", shape_str(c.shape),
+                                             c.axis, c.transposed ? " transposed" : "", dtype_name(dtype));
+        expect_op_parity(what,
+                         [&](const auto& v) {
+                           const ag::Var input = c.transposed ? ag::transpose(v[0], 0, 1) : v[0];
+                           return log ? ag::log_softmax(input, c.axis) : ag::softmax(input, c.axis);
+                         },
+                         {x}, Tensor::randn(out_shape, g, dtype), tolerance(dtype));
+      }
+    }
+  }
+}
+
+TEST_F(Cuda, FusedBinaryCrossEntropyMatchesTheCpu) {
+  // 35000 = 8·4096 + 2232 elements: a partial last block of the forward's partial sums; 3·4096: none.
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    for (const Shape& shape : {Shape{7}, Shape{5, 1000, 7}, Shape{3, 4096}}) {
+      Generator g(fresh_seed());
+      const Tensor targets = Tensor::rand(shape, g, dtype);
+      expect_op_parity(fmt::format("binary_cross_entropy_with_logits {} {}", shape_str(shape), dtype_name(dtype)),
+                       [&](const auto& v) { return ag::binary_cross_entropy_with_logits(v[0], targets); },
+                       {Tensor::randn(shape, g, dtype) * 8.0}, Tensor::scalar(0.7, dtype), tolerance(dtype));
+    }
+  }
 }
 
 // Every differentiable op's backward on the GPU, float64, finite differences.

@@ -1,0 +1,62 @@
+// Block-wide sums and maxima for the row kernels of autograd/ops/cuda/ (layer norm, softmax, BCE):
+// every thread of the block hands in its partial value and gets the block's result back.
+//
+//   total = Σ_t value_t   (or max_t value_t)   over the blockDim.x threads t of the block
+//
+// A shared-memory tree, as tensor/cuda/reduce.cu's: at each level thread t < w takes in thread
+// t + w's value, w = blockDim.x / 2, …, 1. The order of the additions depends on blockDim.x alone,
+// so a kernel gives the same bits on every run (no atomics). Values are doubles: float32 sums are
+// accumulated in double, as on the CPU. blockDim.x must be a power of two; `partial` holds
+// blockDim.x doubles of shared memory. Every thread of the block must call (the tree has barriers).
+#pragma once
+
+#include "tensor/cuda/kernel_language.hpp"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace stripes::ag::cuda_kernels {
+
+constexpr unsigned kMaxRowThreads = 256;
+
+// Threads per block for a row of `length` elements: a power of two (the tree halves it), at least
+// one warp, at most kMaxRowThreads, and no more than the row has elements beyond the first warp.
+inline unsigned row_threads(int64_t length) {
+  unsigned threads = 32;
+  while (threads < kMaxRowThreads && int64_t(threads) < length) threads *= 2;
+  return threads;
+}
+// The dynamic shared memory of a block of `threads` threads: one double per thread.
+inline size_t row_shared_bytes(unsigned threads) { return size_t(threads) * sizeof(double); }
+
+STRIPES_DEVICE_FUNCTION double block_sum(double* partial, double value) {
+  const unsigned thread = threadIdx.x;
+  partial[thread] = value;
+  __syncthreads();
+  for (unsigned width = blockDim.x / 2; width > 0; width /= 2) {
+    if (thread < width) partial[thread] += partial[thread + width];
+    __syncthreads();
+  }
+  const double total = partial[0];
+  __syncthreads();  // every thread has read the total before the slots are written again
+  return total;
+}
+
+// NaN propagates, as in the CPU's max (v != v only for NaN).
+STRIPES_DEVICE_FUNCTION double block_max(double* partial, double value) {
+  const unsigned thread = threadIdx.x;
+  partial[thread] = value;
+  __syncthreads();
+  for (unsigned width = blockDim.x / 2; width > 0; width /= 2) {
+    if (thread < width) {
+      const double other = partial[thread + width];
+      if (other > partial[thread] || other != other) partial[thread] = other;
+    }
+    __syncthreads();
+  }
+  const double largest = partial[0];
+  __syncthreads();
+  return largest;
+}
+
+}  // namespace stripes::ag::cuda_kernels
