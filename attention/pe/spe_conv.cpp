@@ -5,11 +5,14 @@
 //   E[q̄_{hd}(m) · k̄_{hd}(n)] ∝ Σ_τ f^Q(τ) f^K(τ + m − n)                 (a stationary kernel)
 //   pooled:  q̂(t, r) = Σ_d q_d(t) q̄_d(t, r)                               dim into φ = R
 // with SPE's gated filter as for sineSPE. The depthwise filtering is one primitive op with its
-// backward written out on the CPU (depthwise_filter below) and a composed form of autograd ops on
-// other devices (depthwise_filter_composed, tested against it); the noise is redrawn at every
+// backward written out (depthwise_filter below: CPU loops, or the GPU kernels of
+// attention/cuda/depthwise_filter_kernels.cuh) and a composed form of autograd ops as its reference
+// (depthwise_filter_composed, tested against it); the noise is redrawn at every
 // forward, on the queries' device (the counter-based generator draws the same numbers on every
 // device).
 #include "attention/positional_encoding.hpp"
+
+#include "attention/cuda/depthwise_filter.hpp"
 #include "tensor/elementwise.hpp"
 
 #include <cmath>
@@ -96,7 +99,17 @@ ag::Var depthwise_filter_composed(const ag::Var& filter, const Tensor& noise, in
 
 ag::Var depthwise_filter(const ag::Var& filter, const Tensor& noise, int64_t steps) {
   check_depthwise_filter("depthwise_filter", filter, noise, steps);
-  if (filter.value().device() != Device::CPU) return depthwise_filter_composed(filter, noise, steps);
+  const Device device = filter.value().device();
+#ifdef STRIPES_HAVE_CUDA
+  if (device == Device::CUDA) {
+    const int64_t taps = filter.size(1);
+    return ag::make_result("depthwise_filter", cuda_kernels::depthwise_filter_forward_cuda(filter.value(), noise, steps),
+                           {filter}, [noise, taps](ag::BackwardContext& ctx) {
+                             ctx.grad_input(0).add_(cuda_kernels::depthwise_filter_backward_cuda(ctx.grad_output(), noise, taps));
+                           });
+  }
+#endif
+  if (device != Device::CPU) return depthwise_filter_composed(filter, noise, steps);
   return ag::make_result("depthwise_filter", depthwise_filter_forward(filter.value(), noise, steps), {filter},
                          [noise](ag::BackwardContext& ctx) {
                            depthwise_filter_backward(ctx.grad_input(0), ctx.grad_output(), noise);

@@ -74,7 +74,7 @@ TEST(CudaAttention, ChunkedCausalProductMatchesTheCpu) {
   cuda::set_poison_new_allocations(false);
 }
 
-TEST(CudaAttention, FavorRotationAndCodeKernelsMatchTheCpu) {
+TEST(CudaAttention, FavorRotationCodeAndFilterKernelsMatchTheCpu) {
   // favor_features (cuBLAS u = x W, then attention/cuda/favor_features_kernels.cuh) and rotate_pairs
   // (attention/cuda/rotate_pairs_kernels.cuh) on the GPU against the CPU ops: values and gradients,
   // on a strided x and angles broadcast over the batch, as RoPE/RoPEPool and FAVOR+ have them.
@@ -108,6 +108,18 @@ TEST(CudaAttention, FavorRotationAndCodeKernelsMatchTheCpu) {
       EXPECT_LT(test::norm_relative_error(xg.grad(), xc.grad()), bound) << "rotate ∂x, pooled " << pooled;
       EXPECT_LT(test::norm_relative_error(cg.grad(), cc.grad()), bound) << "rotate ∂c, pooled " << pooled;
       EXPECT_LT(test::norm_relative_error(sg.grad(), sc.grad()), bound) << "rotate ∂s, pooled " << pooled;
+    }
+    {  // convSPE's depthwise filter (attention/cuda/depthwise_filter_kernels.cuh), a strided noise view
+      const Tensor filter = Tensor::randn({6, 32}, g, dtype);
+      const Tensor noise = Tensor::randn({6, 37 + 31, 2 * 64}, g, dtype).slice(-1, 0, 2 * 64, 2);
+      const Tensor grad_y = Tensor::randn({6, 37, 64}, g, dtype);
+      ag::Var f_cpu(filter, true), f_gpu(filter.to(Device::CUDA), true);
+      const ag::Var y_cpu = depthwise_filter(f_cpu, noise, 37), y_gpu = depthwise_filter(f_gpu, noise.to(Device::CUDA), 37);
+      y_cpu.backward(grad_y);
+      y_gpu.backward(grad_y.to(Device::CUDA));
+      EXPECT_EQ(y_gpu.grad_fn()->op, "depthwise_filter");
+      EXPECT_LT(test::norm_relative_error(y_gpu.value(), y_cpu.value()), bound) << "depthwise filter y";
+      EXPECT_LT(test::norm_relative_error(f_gpu.grad(), f_cpu.grad()), bound) << "depthwise filter ∂f";
     }
     for (bool pooled : {false, true}) {  // per-dimension codes (attention/cuda/dimension_codes_kernels.cuh)
       for (int64_t sines : {1, 5}) {

@@ -1,12 +1,13 @@
 // The attention layer's GPU kernels (attention/cuda/*_kernels.cuh) run on the CPU by
 // tensor/cuda/cpu_emulator.hpp — one std::thread per CUDA thread, a barrier per __syncthreads —
 // against the CPU ops: the causal product's against causal_product_reference (the masked T×T
-// product), rotate_pairs', dimension_codes' and FAVOR+'s against the CPU ops' values and gradients. These run
+// product), rotate_pairs', dimension_codes', FAVOR+'s and convSPE's filter's against the CPU ops' values and gradients. These run
 // everywhere, GPU or not: they check the kernels' index math, partial tiles and barriers; the GPU
 // tests (test_cuda_attention.cpp) check the same kernels on the hardware.
 #include "attention/causal_product.hpp"
 #include "attention/cuda/causal_product_kernels.cuh"
 #include "attention/cuda/favor_features_kernels.cuh"
+#include "attention/cuda/depthwise_filter_kernels.cuh"
 #include "attention/cuda/dimension_codes_kernels.cuh"
 #include "attention/cuda/rotate_pairs_kernels.cuh"
 #include "attention/feature_maps.hpp"
@@ -263,5 +264,32 @@ TEST(KernelEmulation, DimensionCodesKernelsMatchTheCpuOp) {
         EXPECT_LT(test::norm_relative_error(sum(ds, {0}, true), sv.grad()), tolerance(dtype)) << "ds " << label;
       }
     }
+  }
+}
+
+TEST(KernelEmulation, DepthwiseFilterKernelsMatchTheCpuOp) {
+  // y and ∂f against the CPU op, on a noise tensor that is a strided view (a slice of a wider draw,
+  // made contiguous by the launcher as here). C·K = 15 (channel, tap) pairs on 4 blocks exercise
+  // the backward's grid-stride loop; T·R = 300 products per pair, more than one round of threads.
+  uint64_t seed = 600;
+  for (DType dtype : {DType::Float32, DType::Float64}) {
+    const int64_t channels = 3, taps = 5, steps = 20, realizations = 15;
+    const Tensor filter = test::randn({channels, taps}, ++seed, dtype);
+    const Tensor noise = test::randn({channels, steps + taps - 1, 2 * realizations}, ++seed, dtype).slice(-1, 0, 2 * realizations, 2);
+    const Tensor grad_y = test::randn({channels, steps, realizations}, ++seed, dtype);
+    ag::Var fv(filter, true);
+    const ag::Var y = depthwise_filter(fv, noise, steps);
+    y.backward(grad_y);
+
+    const Tensor x = noise.contiguous();
+    Tensor y_kernel = nan_tensor({channels, steps, realizations}, dtype), grad_filter = nan_tensor({channels, taps}, dtype);
+    dispatch_floating(dtype, "test", [&]<typename T>() {
+      emulator::launch(grid_for(channels * steps * realizations, 64), {64}, 0, cuda_kernels::depthwise_filter_forward_kernel<T>,
+                       y_kernel.mutable_data<T>(), filter.data<T>(), x.data<T>(), channels, steps, taps, realizations);
+      emulator::launch({4}, {cuda_kernels::kFilterThreads}, 0, cuda_kernels::depthwise_filter_backward_kernel<T>,
+                       grad_filter.mutable_data<T>(), grad_y.data<T>(), x.data<T>(), channels, steps, taps, realizations);
+    });
+    EXPECT_LT(test::norm_relative_error(y_kernel, y.value()), tolerance(dtype)) << "y " << dtype_name(dtype);
+    EXPECT_LT(test::norm_relative_error(grad_filter, fv.grad()), tolerance(dtype)) << "grad f " << dtype_name(dtype);
   }
 }
