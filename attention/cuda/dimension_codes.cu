@@ -7,13 +7,6 @@
 
 namespace stripes::attention::cuda_kernels {
 
-namespace {
-template <typename T>
-T* data_or_null(Tensor& t) {
-  return t.defined() ? t.raw_mutable_data<T>() : nullptr;
-}
-}  // namespace
-
 Tensor dimension_codes_forward_cuda(const Tensor& a, const Tensor& c, const Tensor& s, bool pooled) {
   const int64_t dims = a.size(-1), rows = a.numel() / std::max<int64_t>(dims, 1);
   const int64_t sines = dims > 0 ? c.size(-1) / dims : 0;
@@ -40,7 +33,7 @@ void dimension_codes_backward_cuda(Tensor& da, Tensor& dc, Tensor& ds, const Ten
   const cuda::LaunchShape launch = cuda::launch_shape(rows * dims);
   dispatch_floating(grad_y.dtype(), "dimension_codes backward", [&]<typename T>() {
     dimension_codes_backward_kernel<T><<<launch.blocks, launch.threads>>>(
-        data_or_null<T>(da), data_or_null<T>(dc), data_or_null<T>(ds), grad_y.raw_data<T>(),
+        cuda::data_or_null<T>(da), cuda::data_or_null<T>(dc), cuda::data_or_null<T>(ds), grad_y.raw_data<T>(),
         want_tables ? a.raw_data<T>() : nullptr, want_a ? c.raw_data<T>() : nullptr, want_a ? s.raw_data<T>() : nullptr,
         want_tables ? row_offset_table(a_shape, a) : RowOffsetTable{}, want_a ? row_offset_table(a_shape, c) : RowOffsetTable{},
         want_a ? row_offset_table(a_shape, s) : RowOffsetTable{}, rows, dims, sines, pooled);

@@ -6,15 +6,6 @@
 
 namespace stripes::attention::cuda_kernels {
 
-namespace {
-
-template <typename T>
-T* data_or_null(Tensor& t) {
-  return t.defined() ? t.raw_mutable_data<T>() : nullptr;
-}
-
-}  // namespace
-
 Tensor rotate_pairs_forward_cuda(const Tensor& x, const Tensor& c, const Tensor& s, bool pooled) {
   const int64_t d = x.size(-1), pairs = d / 2, rows = x.numel() / std::max<int64_t>(d, 1);
   Shape out_shape = x.shape();
@@ -39,7 +30,7 @@ void rotate_pairs_backward_cuda(Tensor& dx, Tensor& dc, Tensor& ds, const Tensor
   const cuda::LaunchShape launch = cuda::launch_shape(rows * pairs);
   dispatch_floating(grad_y.dtype(), "rotate_pairs backward", [&]<typename T>() {
     rotate_pairs_backward_kernel<T><<<launch.blocks, launch.threads>>>(
-        data_or_null<T>(dx), data_or_null<T>(dc), data_or_null<T>(ds), grad_y.raw_data<T>(),
+        cuda::data_or_null<T>(dx), cuda::data_or_null<T>(dc), cuda::data_or_null<T>(ds), grad_y.raw_data<T>(),
         want_angles ? x.raw_data<T>() : nullptr, want_x ? c.raw_data<T>() : nullptr, want_x ? s.raw_data<T>() : nullptr,
         want_angles ? row_offset_table(x_shape, x) : RowOffsetTable{}, want_x ? row_offset_table(x_shape, c) : RowOffsetTable{},
         want_x ? row_offset_table(x_shape, s) : RowOffsetTable{}, rows, pairs, pooled);

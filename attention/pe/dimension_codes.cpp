@@ -15,8 +15,7 @@
 #include "attention/positional_encoding.hpp"
 
 #include "attention/cuda/dimension_codes.hpp"
-#include "attention/pe/row_offsets.hpp"
-#include "tensor/cuda/cuda_backend.hpp"
+#include "attention/pe/table_ops.hpp"
 #include "tensor/parallel.hpp"
 
 namespace stripes::attention {
@@ -154,25 +153,14 @@ ag::Var dimension_codes(const ag::Var& a, const ag::Var& cos_phases, const ag::V
   const int64_t sines = cv.size(-1) / dims;
   Shape table_shape = av.shape();
   table_shape.back() = dims * sines;
-  const bool kernel_device = av.device() == Device::CPU || (cuda::kBuiltWithCuda && av.device() == Device::CUDA);
-  const bool fusable = kernel_device && cv.device() == av.device() && sv.device() == av.device() &&
-                       last_axis_contiguous(av) && last_axis_contiguous(cv) && last_axis_contiguous(sv) &&
-                       cv.dtype() == av.dtype() && sv.dtype() == av.dtype() &&
-                       broadcast_shapes("dimension_codes", cv.shape(), table_shape) == table_shape;
-  if (!fusable) return dimension_codes_composed(a, cos_phases, sin_phases, pooled);
-  const bool keep_a = cos_phases.requires_grad() || sin_phases.requires_grad();
-  const bool keep_tables = a.requires_grad();
-  ag::SavedTensor saved_a = keep_a ? ag::SavedTensor(av, "dimension_codes", "a") : ag::SavedTensor();
-  ag::SavedTensor saved_c = keep_tables ? ag::SavedTensor(cv, "dimension_codes", "cos") : ag::SavedTensor();
-  ag::SavedTensor saved_s = keep_tables ? ag::SavedTensor(sv, "dimension_codes", "sin") : ag::SavedTensor();
-  const Shape a_shape = av.shape();
-  return ag::make_result(
-      "dimension_codes", dimension_codes_forward(av, cv, sv, pooled), {a, cos_phases, sin_phases},
-      [=](ag::BackwardContext& ctx) {
-        dimension_codes_backward(ctx.grad_target(0), ctx.grad_target(1), ctx.grad_target(2), ctx.grad_output(), a_shape,
-                                 sines, keep_a ? saved_a.get() : Tensor(), keep_tables ? saved_c.get() : Tensor(),
-                                 keep_tables ? saved_s.get() : Tensor(), pooled);
-      });
+  if (!table_op_fusable("dimension_codes", av, cv, sv, table_shape)) {
+    return dimension_codes_composed(a, cos_phases, sin_phases, pooled);
+  }
+  return make_table_op("dimension_codes", dimension_codes_forward(av, cv, sv, pooled), a, cos_phases, sin_phases,
+                       [sines, pooled](ag::GradTarget ga, ag::GradTarget gc, ag::GradTarget gs, const Tensor& grad_y,
+                                       const Shape& a_shape, const Tensor& a_saved, const Tensor& c, const Tensor& s) {
+                         dimension_codes_backward(ga, gc, gs, grad_y, a_shape, sines, a_saved, c, s, pooled);
+                       });
 }
 
 }  // namespace stripes::attention

@@ -2,8 +2,7 @@
 #include "attention/positional_encoding.hpp"
 
 #include "attention/cuda/rotate_pairs.hpp"
-#include "attention/pe/row_offsets.hpp"
-#include "tensor/cuda/cuda_backend.hpp"
+#include "attention/pe/table_ops.hpp"
 
 #include "tensor/device_copy.hpp"
 #include "tensor/parallel.hpp"
@@ -153,25 +152,12 @@ ag::Var rotate_pairs(const ag::Var& x, const ag::Var& cos_angles, const ag::Var&
   Shape lead(xv.shape().begin(), xv.shape().end() - 1);
   lead.push_back(d / 2);
   // The fused kernels: the CPU loop, or with CUDA the GPU kernel (attention/cuda/rotate_pairs_kernels.cuh).
-  const bool kernel_device = xv.device() == Device::CPU || (cuda::kBuiltWithCuda && xv.device() == Device::CUDA);
-  const bool fusable = kernel_device && cv.device() == xv.device() && sv.device() == xv.device() &&
-                       last_axis_contiguous(xv) && last_axis_contiguous(cv) && last_axis_contiguous(sv) &&
-                       cv.dtype() == xv.dtype() && sv.dtype() == xv.dtype() &&
-                       broadcast_shapes("rotate_pairs", cv.shape(), lead) == lead;
-  if (!fusable) return rotate_pairs_composed(x, cos_angles, sin_angles, pooled);
-  const bool keep_x = cos_angles.requires_grad() || sin_angles.requires_grad();
-  const bool keep_angles = x.requires_grad();
-  ag::SavedTensor saved_x = keep_x ? ag::SavedTensor(xv, "rotate_pairs", "x") : ag::SavedTensor();
-  ag::SavedTensor saved_c = keep_angles ? ag::SavedTensor(cv, "rotate_pairs", "cos") : ag::SavedTensor();
-  ag::SavedTensor saved_s = keep_angles ? ag::SavedTensor(sv, "rotate_pairs", "sin") : ag::SavedTensor();
-  const Shape x_shape = xv.shape();
-  return ag::make_result(
-      "rotate_pairs", rotate_pairs_forward(xv, cv, sv, pooled), {x, cos_angles, sin_angles},
-      [=](ag::BackwardContext& ctx) {
-        rotate_pairs_backward(ctx.grad_target(0), ctx.grad_target(1), ctx.grad_target(2), ctx.grad_output(), x_shape,
-                              keep_x ? saved_x.get() : Tensor(), keep_angles ? saved_c.get() : Tensor(),
-                              keep_angles ? saved_s.get() : Tensor(), pooled);
-      });
+  if (!table_op_fusable("rotate_pairs", xv, cv, sv, lead)) return rotate_pairs_composed(x, cos_angles, sin_angles, pooled);
+  return make_table_op("rotate_pairs", rotate_pairs_forward(xv, cv, sv, pooled), x, cos_angles, sin_angles,
+                       [pooled](ag::GradTarget gx, ag::GradTarget gc, ag::GradTarget gs, const Tensor& grad_y,
+                                const Shape& x_shape, const Tensor& x_saved, const Tensor& c, const Tensor& s) {
+                         rotate_pairs_backward(gx, gc, gs, grad_y, x_shape, x_saved, c, s, pooled);
+                       });
 }
 
 Tensor rope_frequencies(int64_t heads, int64_t pairs, int64_t position_dim, bool per_head, DType dtype) {

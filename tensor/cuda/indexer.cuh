@@ -52,6 +52,13 @@ inline LaunchShape launch_shape(int64_t n) {
   return {unsigned(blocks), unsigned(threads)};
 }
 
+// A launcher's optional output: the device pointer, or null when the tensor is undefined (the
+// kernel then skips that output).
+template <typename T>
+T* data_or_null(Tensor& t) {
+  return t.defined() ? t.raw_mutable_data<T>() : nullptr;
+}
+
 #define STRIPES_GRID_STRIDE_LOOP(i, n) \
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); i += int64_t(blockDim.x) * gridDim.x)
 
