@@ -72,7 +72,7 @@ STRIPES_KERNEL void causal_product_recurrent_kernel(T* out, const T* a, const T*
 //      slice's state rows take Bᵀ C_j (each state entry read as S_j before it is updated);
 //   3. the masked A Bᵀ goes to shared memory (over the slices' space), and every thread adds
 //      its 8 outputs' Σ_n W[t, n] C_j[n, :] and writes them (or adds them: accumulate).
-// Shared memory: (P·W + 2·C·33 + C·W) elements: 41.5 KiB in float32 at P = 128, 83 KiB in float64.
+// Shared memory: (P·W + 2·C·33 + C·W) elements: 40.5 KiB in float32 at P = 128, 81 KiB in float64.
 // Rows past T and columns past Q are staged as zeros and never written.
 constexpr int kChunkRows = 64;                  // C
 constexpr int kChunkColumnsPerBlock = 32;       // W

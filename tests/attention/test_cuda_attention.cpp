@@ -42,7 +42,7 @@ TEST(CudaAttention, ChunkedCausalProductMatchesTheCpu) {
   // The GPU's chunked kernel (chunk 64, attention/cuda/causal_product_kernels.cuh) and the composed
   // form (cuBLAS over every chunk, a cumsum of the chunk states) against the CPU's chunked kernel,
   // through causal_product_chunked_forward and the accumulating form the backward uses. P = 128
-  // needs 83 KiB of shared memory in float64: the launcher's opt-in above 48 KiB.
+  // needs 81 KiB of shared memory in float64: the launcher's opt-in above 48 KiB.
   STRIPES_SKIP_WITHOUT_GPU();
   cuda::set_poison_new_allocations(true);
   struct Sizes {
