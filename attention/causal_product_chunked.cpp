@@ -14,6 +14,7 @@
 #include "attention/causal_product.hpp"
 
 #include "nn/softmax_attention.hpp"  // causal_mask
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/eigen.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/parallel.hpp"
@@ -130,7 +131,7 @@ void chunked_all(Tensor& out, const Tensor& a_in, const Tensor& b_in, const Tens
   STRIPES_CHECK(chunk >= 1, "causal_product_chunked: chunk size must be >= 1, got {}", chunk);
   if (a_in.device() != Device::CPU) {
 #ifdef STRIPES_HAVE_CUDA
-    if (chunk == kDefaultCausalChunk && out.is_contiguous() && a_in.device() == Device::CUDA &&
+    if (cuda::fused_kernels_enabled() && chunk == kDefaultCausalChunk && out.is_contiguous() && a_in.device() == Device::CUDA &&
         b_in.device() == Device::CUDA && c_in.device() == Device::CUDA) {
       require_same_dtype("causal_product_chunked", a_in, b_in);
       require_same_dtype("causal_product_chunked", a_in, c_in);

@@ -19,6 +19,7 @@
 
 #include "attention/cuda/favor_features.hpp"
 
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/eigen.hpp"
 #include "tensor/elementwise.hpp"
 #include "tensor/parallel.hpp"
@@ -231,7 +232,9 @@ ag::Var favor_features_cuda(const ag::Var& x, const Tensor& projection_anywhere,
 
 ag::Var favor_features(const ag::Var& x, const Tensor& projection_anywhere, bool stabilize_query) {
 #ifdef STRIPES_HAVE_CUDA
-  if (x.value().device() == Device::CUDA) return favor_features_cuda(x, projection_anywhere, stabilize_query);
+  if (x.value().device() == Device::CUDA && cuda::fused_kernels_enabled()) {
+    return favor_features_cuda(x, projection_anywhere, stabilize_query);
+  }
 #endif
   if (x.value().device() != Device::CPU) return favor_features_reference(x, projection_anywhere, stabilize_query);
   const Tensor projection = projection_anywhere.to(Device::CPU);  // the kernel reads W through a host pointer

@@ -12,7 +12,10 @@
 #   train.txt / train.json           bench train --device cuda, paper and small presets
 #   paper.txt        the paper model trained on POP909 on the GPU and on the CPU for a few steps
 #                    (the loss curves must agree), the GPU's steps per second, and the GPU run's
-#                    checkpoint through eval and harmonize on the GPU
+#                    checkpoint through eval and harmonize on the GPU (if the GPU run fails, once
+#                    more with STRIPES_CUDA_FUSED=0: the composed forms instead of the fused kernels)
+#   train-composed.txt  bench train --device cuda, paper preset, with STRIPES_CUDA_FUSED=0: what
+#                    the fused kernels gain over the composed forms they replace
 # Each part has its own time limit so that one slow part leaves the others their time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -78,7 +81,10 @@ elapsed "train benchmark done"
   timeout 60 build-device/stripes train --preset paper --pe ropepool --context BIN --steps 4 --device cpu -q \
     --run-dir /tmp/paper-cpu --overwrite
   timeout 150 build-device/stripes train --preset paper --pe ropepool --context BIN --steps 60 --device cuda -q \
-    --run-dir /tmp/paper-gpu --overwrite
+    --run-dir /tmp/paper-gpu --overwrite ||
+    { echo "GPU run failed: again with the composed forms (STRIPES_CUDA_FUSED=0)"
+      STRIPES_CUDA_FUSED=0 timeout 150 build-device/stripes train --preset paper --pe ropepool --context BIN --steps 60 \
+        --device cuda -q --run-dir /tmp/paper-gpu --overwrite; }
   echo "first losses, cpu then gpu:"
   head -n 5 /tmp/paper-cpu/train_log.csv
   head -n 5 /tmp/paper-gpu/train_log.csv
@@ -89,3 +95,9 @@ elapsed "train benchmark done"
 } >"$OUT/paper.txt" 2>&1
 tail -n 30 "$OUT/paper.txt"
 elapsed "paper training done"
+
+# 5. The fused GPU kernels against the composed forms they replace, on the paper model's step.
+STRIPES_CUDA_FUSED=0 timeout 60 build-device/stripes bench train --device cuda --preset paper --steps 5 \
+  >"$OUT/train-composed.txt" 2>&1
+echo "bench train, composed forms: exit $?"; grep -E "preset|step |memory" "$OUT/train-composed.txt"
+elapsed "composed-forms benchmark done"

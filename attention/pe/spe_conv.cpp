@@ -13,6 +13,7 @@
 #include "attention/positional_encoding.hpp"
 
 #include "attention/cuda/depthwise_filter.hpp"
+#include "tensor/cuda/cuda_backend.hpp"
 #include "tensor/elementwise.hpp"
 
 #include <cmath>
@@ -101,7 +102,7 @@ ag::Var depthwise_filter(const ag::Var& filter, const Tensor& noise, int64_t ste
   check_depthwise_filter("depthwise_filter", filter, noise, steps);
   const Device device = filter.value().device();
 #ifdef STRIPES_HAVE_CUDA
-  if (device == Device::CUDA) {
+  if (device == Device::CUDA && cuda::fused_kernels_enabled()) {
     const int64_t taps = filter.size(1);
     return ag::make_result("depthwise_filter", cuda_kernels::depthwise_filter_forward_cuda(filter.value(), noise, steps),
                            {filter}, [noise, taps](ag::BackwardContext& ctx) {

@@ -47,7 +47,8 @@ inline bool last_axis_contiguous(const Tensor& t) { return t.size(-1) == 1 || t.
 // all three, contiguous last axes, tables broadcasting to `table_shape` (x's leading dims and the
 // tables' last one).
 inline bool table_op_fusable(const char* op, const Tensor& x, const Tensor& c, const Tensor& s, const Shape& table_shape) {
-  const bool kernel_device = x.device() == Device::CPU || (cuda::kBuiltWithCuda && x.device() == Device::CUDA);
+  const bool kernel_device =
+      x.device() == Device::CPU || (cuda::kBuiltWithCuda && cuda::fused_kernels_enabled() && x.device() == Device::CUDA);
   return kernel_device && c.device() == x.device() && s.device() == x.device() && last_axis_contiguous(x) &&
          last_axis_contiguous(c) && last_axis_contiguous(s) && c.dtype() == x.dtype() && s.dtype() == x.dtype() &&
          broadcast_shapes(op, c.shape(), table_shape) == table_shape;

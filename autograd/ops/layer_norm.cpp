@@ -4,6 +4,7 @@
 #include "tensor/parallel.hpp"
 #ifdef STRIPES_HAVE_CUDA
 #include "autograd/ops/cuda/fused_row_ops.hpp"
+#include "tensor/cuda/cuda_backend.hpp"
 #endif
 
 #include <cmath>
@@ -50,7 +51,7 @@ constexpr int64_t kRowsPerBlock = 64;
 // one block per row, ∂w and ∂b through per-block partial sums in the same order.
 static bool fused_kernels_run_on(Device device) {
 #ifdef STRIPES_HAVE_CUDA
-  if (device == Device::CUDA) return true;
+  if (device == Device::CUDA) return cuda::fused_kernels_enabled();
 #endif
   return device == Device::CPU;
 }

@@ -5,6 +5,7 @@
 #include "tensor/parallel.hpp"
 #ifdef STRIPES_HAVE_CUDA
 #include "autograd/ops/cuda/fused_row_ops.hpp"
+#include "tensor/cuda/cuda_backend.hpp"
 #endif
 
 #include <algorithm>
@@ -79,7 +80,8 @@ static void bce_with_logits_backward_fused(GradTarget grad_logits, const Tensor&
 // item() would wait for the GPU).
 #ifdef STRIPES_HAVE_CUDA
 static bool bce_fusable_on_gpu(const Tensor& logits, const Tensor& targets) {
-  return logits.device() == Device::CUDA && targets.device() == Device::CUDA && logits.is_contiguous() &&
+  return logits.device() == Device::CUDA && cuda::fused_kernels_enabled() && targets.device() == Device::CUDA &&
+         logits.is_contiguous() &&
          targets.is_contiguous() && targets.dtype() == logits.dtype();
 }
 #endif

@@ -3,6 +3,7 @@
 #include "autograd/ops.hpp"
 #ifdef STRIPES_HAVE_CUDA
 #include "autograd/ops/cuda/fused_row_ops.hpp"
+#include "tensor/cuda/cuda_backend.hpp"
 #endif
 
 namespace stripes::ag {
@@ -12,7 +13,7 @@ namespace stripes::ag {
 // one kernel, one block per row (autograd/ops/cuda/softmax_kernels.cuh), with the same arithmetic.
 #ifdef STRIPES_HAVE_CUDA
 static bool fused_rows_on_gpu(const Tensor& x, int64_t axis) {
-  return x.device() == Device::CUDA && axis == x.dim() - 1 && x.is_contiguous();
+  return x.device() == Device::CUDA && cuda::fused_kernels_enabled() && axis == x.dim() - 1 && x.is_contiguous();
 }
 #endif
 

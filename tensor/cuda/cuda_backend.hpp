@@ -10,6 +10,7 @@
 #include "tensor/scalar_functions.hpp"
 #include "tensor/tensor.hpp"
 
+#include <cstdlib>
 #include <string>
 
 namespace stripes::cuda {
@@ -23,6 +24,18 @@ constexpr bool kBuiltWithCuda = true;
 #else
 constexpr bool kBuiltWithCuda = false;
 #endif
+
+// Whether ops on the GPU run their fused kernels (the causal product's chunked kernel, the PEs',
+// FAVOR+'s, convSPE's filter, layer norm, softmax, BCE): true unless the environment sets
+// STRIPES_CUDA_FUSED=0, when they run their composed forms from the primitive kernels instead —
+// to compare the two on a GPU, or to go on around a fused kernel that fails there. Read once.
+inline bool fused_kernels_enabled() {
+  static const bool enabled = [] {
+    const char* value = std::getenv("STRIPES_CUDA_FUSED");
+    return value == nullptr || std::string(value) != "0";
+  }();
+  return enabled;
+}
 
 // Built with CUDA and at least one device visible.
 bool available();
