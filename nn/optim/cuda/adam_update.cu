@@ -1,14 +1,10 @@
-// Adam / AdamW on the GPU: one thread per parameter element (grid-stride), the per-element update
-// of nn/optim/adam_update.hpp — the same function the CPU loop calls.
+// The launcher of Adam's GPU kernel (nn/optim/cuda/adam_update_kernels.cuh): a 1-d grid-stride
+// grid over the parameter's elements; the operands checked, the launch checked.
 #include "nn/optim/adam_update.hpp"
+#include "nn/optim/cuda/adam_update_kernels.cuh"
 #include "tensor/cuda/indexer.cuh"
 
 namespace stripes::nn {
-
-template <typename T>
-__global__ void adam_update_kernel(T* param, T* m, T* v, const T* grad, int64_t n, AdamStep step) {
-  STRIPES_GRID_STRIDE_LOOP(i, n) { adam_update_element<T>(param[i], m[i], v[i], grad[i], step); }
-}
 
 void adam_update_cuda(Tensor& param, Tensor& m, Tensor& v, const Tensor& grad, const AdamStep& step) {
   const Tensor* operands[] = {&param, &m, &v, &grad};
