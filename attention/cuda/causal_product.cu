@@ -9,13 +9,23 @@ namespace stripes::attention::cuda_kernels {
 
 namespace {
 
-// Kernels needing over 48 KiB of dynamic shared memory must say so first; the device's opt-in
-// maximum (227 KiB on an H100) is the limit.
+// The device's opt-in maximum of shared memory per block (227 KiB on an H100), asked once (the
+// process uses one device).
+int shared_memory_optin() {
+  static const int optin = [] {
+    int device = 0, bytes = 0;
+    STRIPES_CUDA_CHECK(cudaGetDevice(&device));
+    STRIPES_CUDA_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+    return bytes;
+  }();
+  return optin;
+}
+
+// Kernels needing over 48 KiB of dynamic shared memory must say so first; the opt-in maximum is the
+// limit.
 template <typename Kernel>
 void allow_shared_memory(Kernel kernel, size_t bytes, const char* op, int64_t p) {
-  int device = 0, optin = 0;
-  STRIPES_CUDA_CHECK(cudaGetDevice(&device));
-  STRIPES_CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
+  const int optin = shared_memory_optin();
   STRIPES_CHECK(bytes <= size_t(optin), "{} (cuda): feature dimension {} needs {} bytes of shared memory per block, over the device's {}",
                 op, p, bytes, optin);
   if (bytes > 48 * 1024) {

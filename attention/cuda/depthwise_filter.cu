@@ -27,9 +27,8 @@ Tensor depthwise_filter_backward_cuda(const Tensor& grad_y_in, const Tensor& noi
   const int64_t channels = grad_y.size(0), steps = grad_y.size(1), realizations = grad_y.size(2);
   Tensor grad_filter = Tensor::empty({channels, taps}, grad_y.dtype(), Device::CUDA);
   if (grad_filter.numel() == 0) return grad_filter;
-  const unsigned blocks = unsigned(std::min<int64_t>(channels * taps, 65535 * 8));
   dispatch_floating(grad_y.dtype(), "depthwise_filter backward", [&]<typename T>() {
-    depthwise_filter_backward_kernel<T><<<blocks, kFilterThreads>>>(grad_filter.raw_mutable_data<T>(), grad_y.raw_data<T>(),
+    depthwise_filter_backward_kernel<T><<<cuda::block_per_item_grid(channels * taps), kFilterThreads>>>(grad_filter.raw_mutable_data<T>(), grad_y.raw_data<T>(),
                                                                     noise.raw_data<T>(), channels, steps, taps, realizations);
     STRIPES_CUDA_CHECK_LAUNCH(depthwise_filter_backward_kernel);
   });

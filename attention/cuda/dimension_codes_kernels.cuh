@@ -13,7 +13,7 @@
 // one thread per (row, d), looping over its K codes. Grid-stride loops.
 #pragma once
 
-#include "attention/cuda/row_offset_table.cuh"
+#include "attention/pe/row_offset_table.hpp"
 #include "tensor/cuda/kernel_language.hpp"
 
 #include <cstdint>
@@ -58,11 +58,13 @@ STRIPES_KERNEL void dimension_codes_backward_kernel(T* da, T* dc, T* ds, const T
     const int64_t r = e / dims, d = e % dims;
     const T* gr = grad_y + (pooled ? r * 2 * sines : (r * dims + d) * 2 * sines);  // (g_c, g_s) pairs over k
     const T ad = (dc || ds) ? a[a_rows.of(r) + d] : T(0);
+    const T* cr = da ? c + c_rows.of(r) : nullptr;  // the row located once, not once per code
+    const T* sr = da ? s + s_rows.of(r) : nullptr;
     T grad_a = T(0);
     for (int64_t k = 0; k < sines; ++k) {
       const T g_cos = gr[2 * k], g_sin = gr[2 * k + 1];
       const int64_t dk = d * sines + k;
-      if (da) grad_a += g_cos * c[c_rows.of(r) + dk] + g_sin * s[s_rows.of(r) + dk];
+      if (da) grad_a += g_cos * cr[dk] + g_sin * sr[dk];
       if (dc) dc[e * sines + k] = g_cos * ad;  // row r, entry (d, k): (r·D + d)·K + k
       if (ds) ds[e * sines + k] = g_sin * ad;
     }

@@ -6,10 +6,6 @@
 
 namespace stripes::attention::cuda_kernels {
 
-namespace {
-unsigned row_blocks(int64_t rows) { return unsigned(std::max<int64_t>(1, std::min<int64_t>(rows, 65535 * 8))); }
-}  // namespace
-
 void favor_exponentials_cuda(Tensor& phi, Tensor& argmax, const Tensor& u, const Tensor& x, double scale,
                              double log_half_m, bool stabilize) {
   const int64_t half = u.size(-1), rows = u.numel() / std::max<int64_t>(half, 1);
@@ -18,7 +14,7 @@ void favor_exponentials_cuda(Tensor& phi, Tensor& argmax, const Tensor& u, const
                 "favor_features (cuda): operands must be contiguous");
   if (rows == 0 || half == 0) return;
   dispatch_floating(u.dtype(), "favor_features", [&]<typename T>() {
-    favor_exponentials_kernel<T><<<row_blocks(rows), kFavorThreads>>>(
+    favor_exponentials_kernel<T><<<cuda::block_per_item_grid(rows), kFavorThreads>>>(
         phi.raw_mutable_data<T>(), stabilize ? argmax.raw_mutable_data<int64_t>() : nullptr, u.raw_data<T>(),
         stabilize ? nullptr : x.raw_data<T>(), rows, half, d, T(scale), T(log_half_m), stabilize);
     STRIPES_CUDA_CHECK_LAUNCH(favor_exponentials_kernel);
@@ -32,7 +28,7 @@ void favor_backward_rows_cuda(Tensor& grad_u, Tensor& sigma, const Tensor& grad_
                 "favor_features backward (cuda): operands must be contiguous");
   if (rows == 0 || half == 0) return;
   dispatch_floating(grad_u.dtype(), "favor_features backward", [&]<typename T>() {
-    favor_backward_rows_kernel<T><<<row_blocks(rows), kFavorThreads>>>(
+    favor_backward_rows_kernel<T><<<cuda::block_per_item_grid(rows), kFavorThreads>>>(
         grad_u.raw_mutable_data<T>(), stabilize ? nullptr : sigma.raw_mutable_data<T>(), grad_phi.raw_data<T>(),
         phi.raw_data<T>(), stabilize ? argmax.raw_data<int64_t>() : nullptr, rows, half, T(scale), stabilize);
     STRIPES_CUDA_CHECK_LAUNCH(favor_backward_rows_kernel);

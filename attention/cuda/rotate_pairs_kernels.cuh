@@ -11,7 +11,7 @@
 // broadcast shape). One thread per (row, pair), grid-stride.
 #pragma once
 
-#include "attention/cuda/row_offset_table.cuh"
+#include "attention/pe/row_offset_table.hpp"
 #include "tensor/cuda/kernel_language.hpp"
 
 #include <cstdint>

@@ -47,7 +47,8 @@ Tensor dimension_codes_forward(const Tensor& a, const Tensor& c, const Tensor& s
   if (a.device() == Device::CUDA) return cuda_kernels::dimension_codes_forward_cuda(a, c, s, pooled);
 #endif
   const int64_t dims = a.size(-1), rows = a.numel() / std::max<int64_t>(dims, 1), sines = c.size(-1) / dims;
-  const RowOffsets a_rows = row_offsets(a.shape(), a), c_rows = row_offsets(a.shape(), c), s_rows = row_offsets(a.shape(), s);
+  const RowOffsetTable a_rows = row_offset_table(a.shape(), a), c_rows = row_offset_table(a.shape(), c),
+                       s_rows = row_offset_table(a.shape(), s);
   Shape out_shape = a.shape();
   out_shape.back() = pooled ? 2 * sines : 2 * dims * sines;
   Tensor y = Tensor::empty(out_shape, a.dtype());
@@ -104,9 +105,9 @@ void dimension_codes_backward(ag::GradTarget grad_a, ag::GradTarget grad_c, ag::
   if (device == Device::CUDA) cuda_kernels::dimension_codes_backward_cuda(da, dc, ds, grad_y, a_shape, a, c, s, pooled);
 #endif
   if (device == Device::CPU) {
-    const RowOffsets a_rows = want_tables ? row_offsets(a_shape, a) : RowOffsets{},
-                     c_rows = want_a ? row_offsets(a_shape, c) : RowOffsets{},
-                     s_rows = want_a ? row_offsets(a_shape, s) : RowOffsets{};
+    const RowOffsetTable a_rows = want_tables ? row_offset_table(a_shape, a) : RowOffsetTable{},
+                     c_rows = want_a ? row_offset_table(a_shape, c) : RowOffsetTable{},
+                     s_rows = want_a ? row_offset_table(a_shape, s) : RowOffsetTable{};
     dispatch_floating(grad_y.dtype(), "dimension_codes backward", [&]<typename T>() {
       const T* pg = grad_y.data<T>();
       const T* pa = want_tables ? a.data<T>() : nullptr;
@@ -117,14 +118,17 @@ void dimension_codes_backward(ag::GradTarget grad_a, ag::GradTarget grad_c, ag::
       T* pds = ds.defined() ? ds.mutable_data<T>() : nullptr;
       parallel_for(rows, grain_for(4 * dims * sines), [&](int64_t begin, int64_t end) {
         for (int64_t r = begin; r < end; ++r) {
+          const T* ar = pa ? pa + a_rows.of(r) : nullptr;  // each row located once
+          const T* cr = pc ? pc + c_rows.of(r) : nullptr;
+          const T* sr = ps ? ps + s_rows.of(r) : nullptr;
           for (int64_t d = 0; d < dims; ++d) {
             const T* gr = pg + (pooled ? r * 2 * sines : (r * dims + d) * 2 * sines);  // (g_c, g_s) over k
-            const T ad = pa ? pa[a_rows.of(r) + d] : T(0);
+            const T ad = ar ? ar[d] : T(0);
             T grad_a = 0;
             for (int64_t k = 0; k < sines; ++k) {
               const T g_cos = gr[2 * k], g_sin = gr[2 * k + 1];
               const int64_t dk = d * sines + k;
-              if (pda) grad_a += g_cos * pc[c_rows.of(r) + dk] + g_sin * ps[s_rows.of(r) + dk];
+              if (pda) grad_a += g_cos * cr[dk] + g_sin * sr[dk];
               if (pdc) pdc[r * dims * sines + dk] = g_cos * ad;
               if (pds) pds[r * dims * sines + dk] = g_sin * ad;
             }

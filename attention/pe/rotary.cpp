@@ -48,8 +48,8 @@ Tensor rotate_pairs_forward(const Tensor& x, const Tensor& c, const Tensor& s, b
   if (x.device() == Device::CUDA) return cuda_kernels::rotate_pairs_forward_cuda(x, c, s, pooled);
 #endif
   const int64_t d = x.size(-1), pairs = d / 2, rows = x.numel() / std::max<int64_t>(d, 1);
-  const RowOffsets x_rows = row_offsets(x.shape(), x), c_rows = row_offsets(x.shape(), c),
-                   s_rows = row_offsets(x.shape(), s);
+  const RowOffsetTable x_rows = row_offset_table(x.shape(), x), c_rows = row_offset_table(x.shape(), c),
+                   s_rows = row_offset_table(x.shape(), s);
   Shape out_shape = x.shape();
   if (pooled) out_shape.back() = pairs;
   Tensor y = Tensor::empty(out_shape, x.dtype());
@@ -89,9 +89,9 @@ void rotate_pairs_backward(ag::GradTarget grad_x, ag::GradTarget grad_c, ag::Gra
   const Tensor grad_y = grad_y_in.contiguous();
   const int64_t d = x_shape.back(), pairs = d / 2, rows = shape_numel(x_shape) / std::max<int64_t>(d, 1);
   const bool want_x = grad_x.defined(), want_angles = grad_c.defined() || grad_s.defined();
-  const RowOffsets x_rows = want_angles ? row_offsets(x_shape, x) : RowOffsets{},
-                   c_rows = want_x ? row_offsets(x_shape, c) : RowOffsets{},
-                   s_rows = want_x ? row_offsets(x_shape, s) : RowOffsets{};
+  const RowOffsetTable x_rows = want_angles ? row_offset_table(x_shape, x) : RowOffsetTable{},
+                   c_rows = want_x ? row_offset_table(x_shape, c) : RowOffsetTable{},
+                   s_rows = want_x ? row_offset_table(x_shape, s) : RowOffsetTable{};
   Shape angle_shape = x_shape;
   angle_shape.back() = pairs;
   const Device device = grad_y.device();

@@ -52,6 +52,12 @@ inline LaunchShape launch_shape(int64_t n) {
   return {unsigned(blocks), unsigned(threads)};
 }
 
+// One block per item (a row, a (channel, tap) pair), at most 65535·8 blocks: kernels walk the
+// items grid-stride.
+inline unsigned block_per_item_grid(int64_t items) {
+  return unsigned(std::max<int64_t>(1, std::min<int64_t>(items, 65535 * 8)));
+}
+
 // A launcher's optional output: the device pointer, or null when the tensor is undefined (the
 // kernel then skips that output).
 template <typename T>

@@ -157,8 +157,8 @@ TEST(KernelEmulation, RotatePairsKernelsMatchTheCpuOp) {
       Tensor y_kernel = nan_tensor(out_shape, dtype), dx = nan_tensor(x.shape(), dtype);
       Tensor dc = nan_tensor({batch, heads, steps, pairs}, dtype), ds = nan_tensor({batch, heads, steps, pairs}, dtype);
       dispatch_floating(dtype, "test", [&]<typename T>() {
-        const auto x_rows = cuda_kernels::row_offset_table(x.shape(), x);
-        const auto c_rows = cuda_kernels::row_offset_table(x.shape(), c), s_rows = cuda_kernels::row_offset_table(x.shape(), s);
+        const auto x_rows = row_offset_table(x.shape(), x);
+        const auto c_rows = row_offset_table(x.shape(), c), s_rows = row_offset_table(x.shape(), s);
         emulator::launch(grid_for(rows * pairs, 32), {32}, 0, cuda_kernels::rotate_pairs_forward_kernel<T>,
                          y_kernel.mutable_data<T>(), x.raw_data<T>(), c.data<T>(), s.data<T>(), x_rows, c_rows, s_rows, rows,
                          pairs, pooled);
@@ -248,8 +248,8 @@ TEST(KernelEmulation, DimensionCodesKernelsMatchTheCpuOp) {
         Tensor y_kernel = nan_tensor(out_shape, dtype), da = nan_tensor(a.shape(), dtype);
         Tensor dc = nan_tensor(table_shape, dtype), ds = nan_tensor(table_shape, dtype);
         dispatch_floating(dtype, "test", [&]<typename T>() {
-          const auto a_rows = cuda_kernels::row_offset_table(a.shape(), a);
-          const auto c_rows = cuda_kernels::row_offset_table(a.shape(), c), s_rows = cuda_kernels::row_offset_table(a.shape(), s);
+          const auto a_rows = row_offset_table(a.shape(), a);
+          const auto c_rows = row_offset_table(a.shape(), c), s_rows = row_offset_table(a.shape(), s);
           emulator::launch(grid_for(pooled ? rows * sines : rows * dims * sines, 32), {32}, 0,
                            cuda_kernels::dimension_codes_forward_kernel<T>, y_kernel.mutable_data<T>(), a.raw_data<T>(),
                            c.data<T>(), s.data<T>(), a_rows, c_rows, s_rows, rows, dims, sines, pooled);

@@ -2,9 +2,8 @@
 // where the kernels and their equations are): each sizes the grid and checks the launch.
 #include "autograd/ops/cuda/binary_cross_entropy_kernels.cuh"
 #include "autograd/ops/cuda/fused_row_ops.hpp"
-#include "tensor/cuda/cuda_check.hpp"
+#include "tensor/cuda/indexer.cuh"
 
-#include <algorithm>
 #include <climits>
 
 namespace stripes::ag::cuda_kernels {
@@ -50,10 +49,9 @@ Tensor bce_with_logits_backward_cuda(const Tensor& grad_loss, const Tensor& logi
   const int64_t count = logits.numel();
   Tensor grad_logits = Tensor::empty(logits.shape(), logits.dtype(), Device::CUDA);
   if (count == 0) return grad_logits;
-  // a grid-stride loop: at most 65536 blocks of kBceThreads, each thread a few elements past that
-  const unsigned blocks = unsigned(std::min<int64_t>((count + kBceThreads - 1) / kBceThreads, 65536));
+  const cuda::LaunchShape launch = cuda::launch_shape(count);  // elementwise, grid-stride
   dispatch_floating(logits.dtype(), "binary_cross_entropy_with_logits backward", [&]<typename T>() {
-    bce_with_logits_backward_kernel<T><<<blocks, kBceThreads>>>(grad_logits.raw_mutable_data<T>(), scale.raw_data<T>(),
+    bce_with_logits_backward_kernel<T><<<launch.blocks, launch.threads>>>(grad_logits.raw_mutable_data<T>(), scale.raw_data<T>(),
                                                                 logits.raw_data<T>(), targets.raw_data<T>(), count);
     STRIPES_CUDA_CHECK_LAUNCH(bce_with_logits_backward_kernel);
   });

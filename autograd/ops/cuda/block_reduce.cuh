@@ -11,7 +11,11 @@
 #pragma once
 
 #include "tensor/cuda/kernel_language.hpp"
+#include "tensor/error.hpp"
+#include "tensor/tensor.hpp"
 
+#include <algorithm>
+#include <climits>
 #include <cstddef>
 #include <cstdint>
 
@@ -28,6 +32,15 @@ inline unsigned row_threads(int64_t length) {
 }
 // The dynamic shared memory of a block of `threads` threads: one double per thread.
 inline size_t row_shared_bytes(unsigned threads) { return size_t(threads) * sizeof(double); }
+// The rows of a contiguous GPU tensor [..., C], for a launcher giving each row a block (a grid has
+// at most 2³¹ − 1 blocks along x).
+inline int64_t row_count(const Tensor& t, const char* op) {
+  STRIPES_CHECK(t.device() == Device::CUDA && t.is_contiguous() && t.dim() >= 1,
+                "{} (cuda): expected a contiguous GPU tensor of at least one axis, got {}", op, t.description());
+  const int64_t rows = t.numel() / std::max<int64_t>(t.size(-1), 1);
+  STRIPES_CHECK(rows <= INT_MAX, "{} (cuda): {} rows, over a grid's {}", op, rows, INT_MAX);
+  return rows;
+}
 
 STRIPES_DEVICE_FUNCTION double block_sum(double* partial, double value) {
   const unsigned thread = threadIdx.x;

@@ -4,23 +4,7 @@
 #include "autograd/ops/cuda/layer_norm_kernels.cuh"
 #include "tensor/cuda/cuda_check.hpp"
 
-#include <algorithm>
-#include <climits>
-
 namespace stripes::ag::cuda_kernels {
-
-namespace {
-
-// [..., C] as rows × C; a row is one block, and a grid has at most 2³¹ - 1 blocks along x.
-int64_t row_count(const Tensor& t, const char* op) {
-  STRIPES_CHECK(t.device() == Device::CUDA && t.is_contiguous(), "{} (cuda): expected a contiguous GPU tensor, got {}", op,
-                t.description());
-  const int64_t rows = t.numel() / std::max<int64_t>(t.size(-1), 1);
-  STRIPES_CHECK(rows <= INT_MAX, "{} (cuda): {} rows, over a grid's {}", op, rows, INT_MAX);
-  return rows;
-}
-
-}  // namespace
 
 Tensor layer_norm_forward_cuda(Tensor& normalized, Tensor& reciprocal_std, const Tensor& x, const Tensor& weight,
                                const Tensor& bias, double eps) {

@@ -5,9 +5,6 @@
 #include "autograd/ops/cuda/softmax_kernels.cuh"
 #include "tensor/cuda/cuda_check.hpp"
 
-#include <algorithm>
-#include <climits>
-
 namespace stripes::ag::cuda_kernels {
 
 namespace {
@@ -20,13 +17,9 @@ struct RowGrid {
   int64_t length = 0;
 };
 RowGrid row_grid(const Tensor& t, const char* op) {
-  STRIPES_CHECK(t.device() == Device::CUDA && t.is_contiguous() && t.dim() >= 1,
-                "{} (cuda): expected a contiguous GPU tensor of at least one axis, got {}", op, t.description());
   RowGrid grid;
+  grid.rows = unsigned(row_count(t, op));
   grid.length = t.size(-1);
-  const int64_t rows = t.numel() / std::max<int64_t>(grid.length, 1);
-  STRIPES_CHECK(rows <= INT_MAX, "{} (cuda): {} rows, over a grid's {}", op, rows, INT_MAX);
-  grid.rows = unsigned(rows);
   grid.threads = row_threads(grid.length);
   grid.shared_bytes = row_shared_bytes(grid.threads);
   return grid;
