@@ -35,9 +35,15 @@
 
 namespace stripes::attention {
 
-enum class CausalAlgorithm { Prefix, Chunked, ChunkedComposed };
-CausalAlgorithm parse_causal_algorithm(std::string_view name);  // "prefix" | "chunked" | "chunked-composed"
+// Prefix: the recurrent form (one state update per step). Chunked: the chunked form's hand-written
+// kernel on each device (the CPU loop; the GPU's fused kernel). ChunkedComposed: the chunked form
+// from tensor ops (batched GEMMs: cuBLAS on the GPU). Auto: the faster chunked form of the tensors'
+// device, as measured (docs/performance.md): Chunked on the CPU, ChunkedComposed on the GPU.
+enum class CausalAlgorithm { Prefix, Chunked, ChunkedComposed, Auto };
+CausalAlgorithm parse_causal_algorithm(std::string_view name);  // "prefix" | "chunked" | "chunked-composed" | "auto"
 std::string_view causal_algorithm_name(CausalAlgorithm algorithm);
+// Auto made concrete for a device; the other algorithms unchanged.
+CausalAlgorithm resolve_causal_algorithm(CausalAlgorithm algorithm, Device device);
 constexpr int64_t kDefaultCausalChunk = 64;
 
 namespace detail {
@@ -49,11 +55,12 @@ CausalShapes check_causal_shapes(const char* op, const Tensor& a, const Tensor& 
 }  // namespace detail
 
 namespace cuda_kernels {
-// attention/cuda/causal_product.cu: the recurrent kernel; the chunked kernel (C = kDefaultCausalChunk)
-// writing (accumulate: adding) into out, contiguous on the GPU with c's shape and dtype.
+// attention/cuda/causal_product.cu: the recurrent kernel; the chunked kernels (C = kDefaultCausalChunk)
+// writing (accumulate: adding) into out, contiguous on the GPU with c's shape and dtype, the
+// sequence cut into `groups` runs of chunks (0: as many as fill the device; tests set it).
 Tensor causal_product_forward_cuda(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse);
 void causal_product_chunked_cuda(Tensor& out, const Tensor& a, const Tensor& b, const Tensor& c, bool reverse,
-                                 bool accumulate);
+                                 bool accumulate, int64_t groups = 0);
 }
 
 // Tensor-level kernel (no autograd). Leading dims of a, b, c must be equal. Runs on the tensors'

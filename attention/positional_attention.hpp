@@ -39,7 +39,7 @@ struct AttentionConfig {
   std::string redraw = "every-forward"; // every-forward | every-k | fixed
   int64_t redraw_every = 40;
   double eps = 1e-6;
-  std::string causal_algorithm = "chunked"; // causal linear attention: "chunked" (faster on the CPU, docs/performance.md) | "prefix"
+  std::string causal_algorithm = "auto";    // causal linear attention: "auto" (the device's faster chunked form, docs/performance.md) | "chunked" | "chunked-composed" | "prefix"
   int64_t causal_chunk = 64;                // chunk size of the chunked form
   DType dtype = DType::Float32;
   uint64_t seed = 0;

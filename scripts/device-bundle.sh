@@ -40,7 +40,8 @@ ldd "$staging"/bin/* | awk '/=> \// {print $3}' | sort -u |
 tar -C "$staging" -cf - bin lib | xz -6 -T0 >"$bundle/programs.tar.xz"
 
 # The data and its song cache, with their modification times (the cache key hashes them).
-tar -C "$data_root/.." -cf - "$(basename "$data_root")/pop909" "$(basename "$data_root")/stripe-alignment" |
+tar -C "$data_root/.." -cf - "$(basename "$data_root")/pop909" "$(basename "$data_root")/stripe-alignment" \
+  "$(basename "$data_root")/structure" |
   xz -6 -T0 >"$bundle/data.tar.xz"
 mkdir -p build-device/cache
 if [ ! -f build-device/cache/pop909-songs.h5 ]; then

@@ -15,7 +15,11 @@
 #                    checkpoint through eval and harmonize on the GPU (if the GPU run fails, once
 #                    more with STRIPES_CUDA_FUSED=0: the composed forms instead of the fused kernels)
 #   train-composed.txt  bench train --device cuda, paper preset, with STRIPES_CUDA_FUSED=0: what
-#                    the fused kernels gain over the composed forms they replace
+#                    the fused kernels gain over the composed forms they replace; then with the
+#                    fused kernels and --causal chunked (the fused chunked kernel; the default,
+#                    auto, runs the composed chunked product on the GPU): that kernel's own share
+# Last, the paper's full 15-epoch training run on the GPU, timed, and its checkpoint evaluated on 64
+# test windows (appended to paper.txt): issue 8's "under 10 minutes on one H100".
 # Each part has its own time limit so that one slow part leaves the others their time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +56,7 @@ elapsed "setup done"
 
 # 1. Tests: every program; the CUDA ones are the point here, the rest guard the bundle.
 for program in test_tensor test_autograd test_nn test_attention test_data test_experiments; do
-  timeout 150 "build-device/$program" --gtest_brief=1 2>&1 | tail -n 60
+  timeout 100 "build-device/$program" --gtest_brief=1 2>&1 | tail -n 60
   echo "$program: exit ${PIPESTATUS[0]}"
 done >"$OUT/tests.txt" 2>&1
 grep -E "exit|PASSED|FAILED|SKIPPED \]" "$OUT/tests.txt" | grep -v "^\[       OK" | tail -n 30
@@ -60,17 +64,21 @@ elapsed "tests done"
 
 # 2. Causal attention kernels on the GPU beside their floors (issue 8: forward within 2x of the
 #    memory-bandwidth floor at T >= 4096).
-timeout 150 build-device/stripes bench attention --device cuda --T 1024,4096,16384 --bh 8 --min-time 0.2 \
+timeout 120 build-device/stripes bench attention --device cuda --T 1024,4096,16384 --bh 8 --min-time 0.2 \
   --kinds softmax,linear-prefix,linear-chunked,linear-chunked-composed \
   --json "$OUT/attention.json" >"$OUT/attention.txt" 2>&1
 echo "bench attention: exit $?"; tail -n 25 "$OUT/attention.txt"
-timeout 90 build-device/stripes bench attention --device cuda --T 4096 --pes all --kinds linear-prefix,linear-chunked,linear-chunked-composed \
+# The paper model's shape: batch 8 × 8 heads = 64 sequences (the table's rows, appended).
+timeout 60 build-device/stripes bench attention --device cuda --T 1024,4096 --bh 64 --min-time 0.2 \
+  --kinds linear-chunked,linear-chunked-composed >>"$OUT/attention.txt" 2>&1
+echo "bench attention --bh 64: exit $?"; tail -n 9 "$OUT/attention.txt"
+timeout 75 build-device/stripes bench attention --device cuda --T 4096 --pes all --kinds linear-prefix,linear-chunked,linear-chunked-composed \
   --modes forward+backward --min-time 0.1 --min-runs 1 >"$OUT/pes.txt" 2>&1
 echo "bench attention --pes all: exit $?"; tail -n 15 "$OUT/pes.txt"
 elapsed "attention benchmarks done"
 
 # 3. One training step of the harmonization model on the GPU.
-timeout 120 build-device/stripes bench train --device cuda --preset paper,small --steps 5 \
+timeout 90 build-device/stripes bench train --device cuda --preset paper,small --steps 5 \
   --json "$OUT/train.json" >"$OUT/train.txt" 2>&1
 echo "bench train: exit $?"; grep -E "preset|step |memory" "$OUT/train.txt"
 elapsed "train benchmark done"
@@ -80,17 +88,17 @@ elapsed "train benchmark done"
 {
   timeout 60 build-device/stripes train --preset paper --pe ropepool --context BIN --steps 4 --device cpu -q \
     --run-dir /tmp/paper-cpu --overwrite
-  timeout 150 build-device/stripes train --preset paper --pe ropepool --context BIN --steps 60 --device cuda -q \
+  timeout 120 build-device/stripes train --preset paper --pe ropepool --context BIN --steps 60 --device cuda -q \
     --run-dir /tmp/paper-gpu --overwrite ||
     { echo "GPU run failed: again with the composed forms (STRIPES_CUDA_FUSED=0)"
-      STRIPES_CUDA_FUSED=0 timeout 150 build-device/stripes train --preset paper --pe ropepool --context BIN --steps 60 \
+      STRIPES_CUDA_FUSED=0 timeout 120 build-device/stripes train --preset paper --pe ropepool --context BIN --steps 60 \
         --device cuda -q --run-dir /tmp/paper-gpu --overwrite; }
   echo "first losses, cpu then gpu:"
   head -n 5 /tmp/paper-cpu/train_log.csv
   head -n 5 /tmp/paper-gpu/train_log.csv
   cat /tmp/paper-gpu/train_summary.json
   # The GPU run's checkpoint through the other GPU commands: eval and harmonize.
-  timeout 90 build-device/stripes eval /tmp/paper-gpu --device cuda --max-windows 8 --max-val-windows 8 -q
+  timeout 60 build-device/stripes eval /tmp/paper-gpu --device cuda --max-windows 8 --max-val-windows 8 -q
   timeout 60 build-device/stripes harmonize --song 108 --model /tmp/paper-gpu --device cuda -o /tmp/paper-gpu/h.mid
 } >"$OUT/paper.txt" 2>&1
 tail -n 30 "$OUT/paper.txt"
@@ -100,4 +108,24 @@ elapsed "paper training done"
 STRIPES_CUDA_FUSED=0 timeout 60 build-device/stripes bench train --device cuda --preset paper --steps 5 \
   >"$OUT/train-composed.txt" 2>&1
 echo "bench train, composed forms: exit $?"; grep -E "preset|step |memory" "$OUT/train-composed.txt"
-elapsed "composed-forms benchmark done"
+# The fused kernels with the fused chunked product too (the default, auto, takes the composed one
+# on the GPU): the chunked kernel's share.
+timeout 60 build-device/stripes bench train --device cuda --preset paper --steps 5 --causal chunked \
+  >>"$OUT/train-composed.txt" 2>&1
+echo "bench train, --causal chunked: exit $?"; grep -E "preset|step |memory" "$OUT/train-composed.txt" | tail -n 3
+elapsed "composed-forms benchmarks done"
+
+# 6. Issue 8's target: the paper's full training run (15 epochs, paper preset) on the GPU, timed,
+#    then its checkpoint evaluated on part of the test windows (appended to paper.txt).
+{
+  echo "== full paper run: 15 epochs on the GPU"
+  full_start=$(date +%s)
+  timeout 420 build-device/stripes train --preset paper --pe ropepool --context BIN --device cuda -q \
+    --run-dir /tmp/paper-full --overwrite
+  echo "full run: exit $?, $(( $(date +%s) - full_start )) s wall (the process: data, model, 15 epochs, checkpoint)"
+  cat /tmp/paper-full/train_summary.json
+  tail -n 3 /tmp/paper-full/train_log.csv
+  timeout 90 build-device/stripes eval /tmp/paper-full --device cuda --max-windows 64 --max-val-windows 64 -q
+} >>"$OUT/paper.txt" 2>&1
+tail -n 25 "$OUT/paper.txt"
+elapsed "full paper run done"

@@ -33,6 +33,17 @@ void allow_shared_memory(Kernel kernel, size_t bytes, const char* op, int64_t p)
   }
 }
 
+// The device's multiprocessors (132 on an H100), asked once.
+int64_t multiprocessors() {
+  static const int count = [] {
+    int device = 0, value = 0;
+    STRIPES_CUDA_CHECK(cudaGetDevice(&device));
+    STRIPES_CUDA_CHECK(cudaDeviceGetAttribute(&value, cudaDevAttrMultiProcessorCount, device));
+    return value;
+  }();
+  return count;
+}
+
 }  // namespace
 
 Tensor causal_product_forward_cuda(const Tensor& a_in, const Tensor& b_in, const Tensor& c_in, bool reverse) {
@@ -54,7 +65,7 @@ Tensor causal_product_forward_cuda(const Tensor& a_in, const Tensor& b_in, const
 }
 
 void causal_product_chunked_cuda(Tensor& out, const Tensor& a_in, const Tensor& b_in, const Tensor& c_in, bool reverse,
-                                 bool accumulate) {
+                                 bool accumulate, int64_t groups) {
   const Tensor a = a_in.contiguous(), b = b_in.contiguous(), c = c_in.contiguous();
   STRIPES_CHECK(out.device() == Device::CUDA && out.is_contiguous() && out.shape() == c.shape() && out.dtype() == c.dtype(),
                 "causal_product_chunked (cuda): output {} must be a contiguous GPU tensor with the shape and dtype of c {}",
@@ -62,14 +73,30 @@ void causal_product_chunked_cuda(Tensor& out, const Tensor& a_in, const Tensor& 
   const int64_t steps = a.size(-2), p = a.size(-1), q = c.size(-1);
   const int64_t sequences = a.numel() / std::max<int64_t>(steps * p, 1);
   if (out.numel() == 0) return;
+  const int64_t chunks = (steps + kChunkRows - 1) / kChunkRows;
+  const int64_t column_tiles = (q + kChunkColumnsPerBlock - 1) / kChunkColumnsPerBlock;
+  if (groups <= 0) groups = causal_product_chunk_groups(sequences, column_tiles, chunks, multiprocessors());
+  STRIPES_CHECK(groups <= chunks, "causal_product_chunked (cuda): {} groups of chunks for {} chunks", groups, chunks);
+  const int64_t chunks_per_group = (chunks + groups - 1) / groups;
+  groups = (chunks + chunks_per_group - 1) / chunks_per_group;  // no empty group
+  STRIPES_CHECK(sequences <= INT32_MAX && groups <= 65535, "causal_product_chunked (cuda): too many sequences ({}) or groups ({})", sequences, groups);
+  const dim3 grid{unsigned(sequences), unsigned(column_tiles), unsigned(groups)};
   dispatch_floating(a.dtype(), "causal_product_chunked", [&]<typename T>() {
     const size_t shared = causal_product_chunked_shared_bytes(p, sizeof(T));
     allow_shared_memory(causal_product_chunked_kernel<T>, shared, "causal_product_chunked", p);
-    STRIPES_CHECK(sequences <= INT32_MAX, "causal_product_chunked (cuda): too many sequences ({})", sequences);
-    const dim3 grid(unsigned(sequences), unsigned((q + kChunkColumnsPerBlock - 1) / kChunkColumnsPerBlock));
-    causal_product_chunked_kernel<T><<<grid, kChunkThreads, shared>>>(out.raw_mutable_data<T>(), a.raw_data<T>(),
-                                                                      b.raw_data<T>(), c.raw_data<T>(), steps, p, q,
-                                                                      reverse, accumulate);
+    // D_g, the groups' state totals [S, G, P, Q], only when there is more than one group.
+    Tensor group_states;
+    if (groups > 1) {
+      allow_shared_memory(causal_product_group_states_kernel<T>, shared, "causal_product_chunked", p);
+      group_states = Tensor::empty({sequences, groups, p, q}, a.dtype(), Device::CUDA);
+      causal_product_group_states_kernel<T><<<grid, kChunkThreads, shared>>>(group_states.raw_mutable_data<T>(),
+                                                                             b.raw_data<T>(), c.raw_data<T>(), steps, p,
+                                                                             q, chunks_per_group);
+      STRIPES_CUDA_CHECK_LAUNCH(causal_product_group_states_kernel);
+    }
+    causal_product_chunked_kernel<T><<<grid, kChunkThreads, shared>>>(
+        out.raw_mutable_data<T>(), groups > 1 ? group_states.raw_data<T>() : nullptr, a.raw_data<T>(), b.raw_data<T>(),
+        c.raw_data<T>(), steps, p, q, chunks_per_group, reverse, accumulate);
     STRIPES_CUDA_CHECK_LAUNCH(causal_product_chunked_kernel);
   });
 }

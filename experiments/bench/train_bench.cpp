@@ -1,5 +1,6 @@
 #include "experiments/bench/train_bench.hpp"
 
+#include "attention/causal_product.hpp"
 #include "attention/positional_encoding.hpp"
 #include "autograd/ops.hpp"
 #include "experiments/harmonization/model.hpp"
@@ -38,7 +39,11 @@ TrainBenchResult run_one(const TrainBenchOptions& options, const harmonization::
   r.pe = config.pe;
   r.context = config.context;
   r.attention = config.attention;
-  r.causal_algorithm = config.attention == "linear" ? config.causal_algorithm : "";
+  if (config.attention == "linear") {  // auto is shown with what it runs here
+    const std::string_view resolved = attention::causal_algorithm_name(
+        attention::resolve_causal_algorithm(attention::parse_causal_algorithm(config.causal_algorithm), options.device));
+    r.causal_algorithm = config.causal_algorithm == "auto" ? fmt::format("auto: {}", resolved) : config.causal_algorithm;
+  }
   r.length = config.sequence_length;
   r.batch = config.batch_size;
   r.steps = options.steps;

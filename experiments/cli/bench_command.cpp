@@ -170,8 +170,8 @@ void add_train_command(CLI::App& bench) {
   cmd->add_option("--T", options->lengths, "Sequence lengths (default: the preset's)")->delimiter(',');
   cmd->add_option("--batch", options->batch, "Batch size (default: the preset's)");
   cmd->add_option("--steps", options->steps, "Timed steps per configuration (after one warm-up step)")->capture_default_str();
-  cmd->add_option("--causal", options->causal_algorithm, "Causal product: prefix, chunked or chunked-composed (default: the preset's)")
-      ->check(CLI::IsMember({"prefix", "chunked", "chunked-composed"}));
+  cmd->add_option("--causal", options->causal_algorithm, "Causal product: auto, prefix, chunked or chunked-composed (default: the preset's)")
+      ->check(CLI::IsMember({"prefix", "chunked", "chunked-composed", "auto"}));
   cmd->add_option("--attention", options->attention, "linear or softmax (default: the preset's)")
       ->check(CLI::IsMember({"linear", "softmax"}));
   cmd->add_option("--context", options->context, "TIME, REP, KEY, BIN or MCP (default: the preset's)");

@@ -69,8 +69,9 @@ void HarmonizationConfig::validate() const {
   STRIPES_CHECK(pe != "ape" || position_dim() == 1,
                 "config: pe 'ape' needs a scalar context (TIME, REP or KEY), got {} (width {})", context,
                 position_dim());
-  STRIPES_CHECK(causal_algorithm == "prefix" || causal_algorithm == "chunked" || causal_algorithm == "chunked-composed",
-                "config: unknown causal_algorithm '{}'; valid: prefix, chunked, chunked-composed", causal_algorithm);
+  STRIPES_CHECK(causal_algorithm == "prefix" || causal_algorithm == "chunked" || causal_algorithm == "chunked-composed" ||
+                    causal_algorithm == "auto",
+                "config: unknown causal_algorithm '{}'; valid: auto, prefix, chunked, chunked-composed", causal_algorithm);
   STRIPES_CHECK(features > 0 && features % 2 == 0, "config: features (M) must be even and > 0, got {}", features);
   STRIPES_CHECK(d_model > 0 && heads > 0 && d_model % heads == 0,
                 "config: d_model ({}) must be a positive multiple of heads ({})", d_model, heads);

@@ -49,7 +49,7 @@ struct HarmonizationConfig {
   std::string attention = "linear";     // linear | softmax
   std::string feature_map = "favor";    // favor | trig | elu
   int64_t features = 128;               // M
-  std::string causal_algorithm = "chunked"; // causal product of linear attention: chunked (faster) | prefix | chunked-composed
+  std::string causal_algorithm = "auto";    // causal product of linear attention: auto (chunked on the CPU, chunked-composed on the GPU) | chunked | chunked-composed | prefix
   int64_t d_model = 512;
   int64_t heads = 4;
   int64_t layers = 2;

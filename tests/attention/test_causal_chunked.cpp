@@ -77,6 +77,23 @@ TEST(CausalProductChunked, Float32IsCloseAndBadArgumentsAreErrors) {
   EXPECT_EQ(parse_causal_algorithm("chunked"), CausalAlgorithm::Chunked);
 }
 
+TEST(CausalProductChunked, AutoIsTheDevicesFasterChunkedForm) {
+  // auto: the CPU's chunked loop, the GPU's composed form (cuBLAS), as measured (docs/performance.md);
+  // every named algorithm stays itself on both devices.
+  EXPECT_EQ(parse_causal_algorithm("auto"), CausalAlgorithm::Auto);
+  EXPECT_EQ(causal_algorithm_name(CausalAlgorithm::Auto), "auto");
+  EXPECT_EQ(resolve_causal_algorithm(CausalAlgorithm::Auto, Device::CPU), CausalAlgorithm::Chunked);
+  EXPECT_EQ(resolve_causal_algorithm(CausalAlgorithm::Auto, Device::CUDA), CausalAlgorithm::ChunkedComposed);
+  for (CausalAlgorithm named : {CausalAlgorithm::Prefix, CausalAlgorithm::Chunked, CausalAlgorithm::ChunkedComposed}) {
+    for (Device device : {Device::CPU, Device::CUDA}) EXPECT_EQ(resolve_causal_algorithm(named, device), named);
+  }
+  // and the product through auto is the product
+  const Tensor a = randn({2, 70, 8}, 21), b = randn({2, 70, 8}, 22), c = randn({2, 70, 5}, 23);
+  EXPECT_LT(stripes::test::max_relative_error(causal_product_forward(a, b, c, true, CausalAlgorithm::Auto),
+                                              causal_product_reference(a, b, c, true)),
+            1e-12);
+}
+
 TEST(CausalProductChunked, GradientsEqualThoseOfThePrefixSum) {
   const Tensor a = randn({2, 45, 6}, 14), b = randn({2, 45, 6}, 15), c = randn({2, 45, 3}, 16);
   const Tensor g = randn({2, 45, 3}, 17);

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <vector>
 
 using namespace stripes;
 using namespace stripes::attention;
@@ -35,15 +36,28 @@ const ProductShape kShapes[] = {{2, 150, 40, 37}, {1, 5, 3, 2}, {1, 70, 128, 65}
 
 double tolerance(DType dtype) { return dtype == DType::Float32 ? 1e-5 : 1e-12; }
 
+// The launcher's two launches, on the emulator: the groups' state totals (G > 1), then the product.
 template <typename T>
-Tensor run_chunked_kernel(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse, const Tensor* base) {
+Tensor run_chunked_kernel(const Tensor& a, const Tensor& b, const Tensor& c, bool reverse, const Tensor* base,
+                          int64_t groups) {
   const int64_t sequences = a.size(0), steps = a.size(1), p = a.size(2), q = c.size(2);
-  Tensor out = base ? base->contiguous().clone() : Tensor::full(c.shape(), std::numeric_limits<double>::quiet_NaN(), c.dtype());
-  const emulator::Dim3 grid{unsigned(sequences), unsigned((q + cuda_kernels::kChunkColumnsPerBlock - 1) /
-                                                          cuda_kernels::kChunkColumnsPerBlock)};
-  emulator::launch(grid, {cuda_kernels::kChunkThreads}, cuda_kernels::causal_product_chunked_shared_bytes(p, sizeof(T)),
-                   cuda_kernels::causal_product_chunked_kernel<T>, out.mutable_data<T>(), a.data<T>(), b.data<T>(),
-                   c.data<T>(), steps, p, q, reverse, base != nullptr);
+  const int64_t chunks = (steps + cuda_kernels::kChunkRows - 1) / cuda_kernels::kChunkRows;
+  const int64_t chunks_per_group = (chunks + groups - 1) / groups;
+  EXPECT_EQ((chunks + chunks_per_group - 1) / chunks_per_group, groups) << "a test asked for an empty group";
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Tensor out = base ? base->contiguous().clone() : Tensor::full(c.shape(), nan, c.dtype());
+  Tensor group_states = Tensor::full({sequences, groups, p, q}, nan, c.dtype());
+  const emulator::Dim3 grid{unsigned(sequences),
+                            unsigned((q + cuda_kernels::kChunkColumnsPerBlock - 1) / cuda_kernels::kChunkColumnsPerBlock),
+                            unsigned(groups)};
+  const size_t shared = cuda_kernels::causal_product_chunked_shared_bytes(p, sizeof(T));
+  if (groups > 1) {
+    emulator::launch(grid, {cuda_kernels::kChunkThreads}, shared, cuda_kernels::causal_product_group_states_kernel<T>,
+                     group_states.mutable_data<T>(), b.data<T>(), c.data<T>(), steps, p, q, chunks_per_group);
+  }
+  emulator::launch(grid, {cuda_kernels::kChunkThreads}, shared, cuda_kernels::causal_product_chunked_kernel<T>,
+                   out.mutable_data<T>(), groups > 1 ? group_states.data<T>() : static_cast<const T*>(nullptr),
+                   a.data<T>(), b.data<T>(), c.data<T>(), steps, p, q, chunks_per_group, reverse, base != nullptr);
   return out;
 }
 
@@ -63,26 +77,53 @@ Tensor run_recurrent_kernel(const Tensor& a, const Tensor& b, const Tensor& c, b
 }  // namespace
 
 TEST(KernelEmulation, ChunkedCausalProductKernelMatchesTheReference) {
+  // Every shape with one group of chunks, and where there are several chunks, with two groups and
+  // with one chunk per group: the groups' totals must carry the state across (either direction).
   uint64_t seed = 100;
   for (const ProductShape& s : kShapes) {
-    for (DType dtype : {DType::Float32, DType::Float64}) {
-      for (bool reverse : {false, true}) {
-        for (bool accumulate : {false, true}) {
-          const Tensor a = test::randn({s.sequences, s.steps, s.p}, ++seed, dtype);
-          const Tensor b = test::randn({s.sequences, s.steps, s.p}, ++seed, dtype);
-          const Tensor c = test::randn({s.sequences, s.steps, s.q}, ++seed, dtype);
-          const Tensor base = test::randn({s.sequences, s.steps, s.q}, ++seed, dtype);
-          Tensor reference = causal_product_reference(a.to(DType::Float64), b.to(DType::Float64), c.to(DType::Float64), reverse);
-          if (accumulate) reference = reference + base.to(DType::Float64);
-          const Tensor out = dispatch_floating(dtype, "test", [&]<typename T>() {
-            return run_chunked_kernel<T>(a, b, c, reverse, accumulate ? &base : nullptr);
-          });
-          EXPECT_LT(test::norm_relative_error(out, reference), tolerance(dtype))
-              << "T " << s.steps << " P " << s.p << " Q " << s.q << " " << dtype_name(dtype) << " reverse " << reverse
-              << " accumulate " << accumulate;
+    const int64_t chunks = (s.steps + cuda_kernels::kChunkRows - 1) / cuda_kernels::kChunkRows;
+    std::vector<int64_t> group_counts{1};
+    if (chunks >= 2) group_counts.push_back(2);
+    if (chunks >= 3) group_counts.push_back(chunks);
+    for (int64_t groups : group_counts) {
+      for (DType dtype : {DType::Float32, DType::Float64}) {
+        for (bool reverse : {false, true}) {
+          for (bool accumulate : {false, true}) {
+            // (several groups: each direction once, in float64, to keep the emulation short)
+            if (groups > 1 && (dtype == DType::Float32 || accumulate != reverse)) continue;
+            const Tensor a = test::randn({s.sequences, s.steps, s.p}, ++seed, dtype);
+            const Tensor b = test::randn({s.sequences, s.steps, s.p}, ++seed, dtype);
+            const Tensor c = test::randn({s.sequences, s.steps, s.q}, ++seed, dtype);
+            const Tensor base = test::randn({s.sequences, s.steps, s.q}, ++seed, dtype);
+            Tensor reference =
+                causal_product_reference(a.to(DType::Float64), b.to(DType::Float64), c.to(DType::Float64), reverse);
+            if (accumulate) reference = reference + base.to(DType::Float64);
+            const Tensor out = dispatch_floating(dtype, "test", [&]<typename T>() {
+              return run_chunked_kernel<T>(a, b, c, reverse, accumulate ? &base : nullptr, groups);
+            });
+            EXPECT_LT(test::norm_relative_error(out, reference), tolerance(dtype))
+                << "T " << s.steps << " P " << s.p << " Q " << s.q << " groups " << groups << " " << dtype_name(dtype)
+                << " reverse " << reverse << " accumulate " << accumulate;
+          }
         }
       }
     }
+  }
+}
+
+TEST(KernelEmulation, ChunkGroupsFillTheDeviceWithoutEmptyGroups) {
+  // The launcher's G: 8 sequences × 3 column tiles on 132 multiprocessors want 528 blocks: 22
+  // groups, but 64 chunks in groups of K = 3 make 22 groups, none empty; never more than the chunks;
+  // one when the sequences alone fill the device.
+  EXPECT_EQ(cuda_kernels::causal_product_chunk_groups(8, 3, 64, 132), 22);
+  EXPECT_EQ(cuda_kernels::causal_product_chunk_groups(8, 3, 5, 132), 5);
+  EXPECT_EQ(cuda_kernels::causal_product_chunk_groups(64, 3, 16, 132), 3);
+  EXPECT_EQ(cuda_kernels::causal_product_chunk_groups(1024, 3, 16, 132), 1);
+  EXPECT_EQ(cuda_kernels::causal_product_chunk_groups(1, 1, 1, 132), 1);
+  for (int64_t chunks = 1; chunks <= 70; ++chunks) {
+    const int64_t groups = cuda_kernels::causal_product_chunk_groups(1, 1, chunks, 132);
+    const int64_t per_group = (chunks + groups - 1) / groups;
+    EXPECT_GT(chunks, (groups - 1) * per_group) << chunks << " chunks: group " << groups << " is empty";
   }
 }
 
