@@ -9,15 +9,17 @@ namespace stripes::attention::cuda_kernels {
 
 namespace {
 
-// The device's opt-in maximum of shared memory per block (227 KiB on an H100), asked once (the
-// process uses one device).
+// An attribute of the current device (the process uses one device).
+int device_attribute(cudaDeviceAttr attribute) {
+  int device = 0, value = 0;
+  STRIPES_CUDA_CHECK(cudaGetDevice(&device));
+  STRIPES_CUDA_CHECK(cudaDeviceGetAttribute(&value, attribute, device));
+  return value;
+}
+
+// The opt-in maximum of shared memory per block (227 KiB on an H100), asked once.
 int shared_memory_optin() {
-  static const int optin = [] {
-    int device = 0, bytes = 0;
-    STRIPES_CUDA_CHECK(cudaGetDevice(&device));
-    STRIPES_CUDA_CHECK(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device));
-    return bytes;
-  }();
+  static const int optin = device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin);
   return optin;
 }
 
@@ -35,12 +37,7 @@ void allow_shared_memory(Kernel kernel, size_t bytes, const char* op, int64_t p)
 
 // The device's multiprocessors (132 on an H100), asked once.
 int64_t multiprocessors() {
-  static const int count = [] {
-    int device = 0, value = 0;
-    STRIPES_CUDA_CHECK(cudaGetDevice(&device));
-    STRIPES_CUDA_CHECK(cudaDeviceGetAttribute(&value, cudaDevAttrMultiProcessorCount, device));
-    return value;
-  }();
+  static const int count = device_attribute(cudaDevAttrMultiProcessorCount);
   return count;
 }
 

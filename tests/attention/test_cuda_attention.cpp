@@ -65,11 +65,13 @@ TEST(CudaAttention, ChunkedCausalProductMatchesTheCpu) {
         Tensor accumulated = c_gpu.clone();
         causal_product_chunked_accumulate(accumulated, a_gpu, b_gpu, c_gpu, reverse, 64);
         EXPECT_LT(test::norm_relative_error(accumulated, cpu + c), bound) << "kernel, accumulating " << label;
+#ifdef STRIPES_HAVE_CUDA  // (the launcher exists in CUDA builds only)
         for (int64_t groups : {1, 2, 3}) {  // the sequence in 1, 2 and 3 groups of chunks (the launcher's choice above)
           Tensor grouped = Tensor::empty(c_gpu.shape(), dtype, Device::CUDA);
           cuda_kernels::causal_product_chunked_cuda(grouped, a_gpu, b_gpu, c_gpu, reverse, false, groups);
           EXPECT_LT(test::norm_relative_error(grouped, cpu), bound) << "kernel, " << groups << " groups, " << label;
         }
+#endif
         const Tensor composed = causal_product_chunked_composed(a_gpu, b_gpu, c_gpu, reverse, 64);
         EXPECT_EQ(composed.device(), Device::CUDA);
         EXPECT_LT(test::norm_relative_error(composed, cpu), bound) << "composed " << label;
