@@ -60,6 +60,9 @@ Var transpose(const Var& x, int64_t axis_a, int64_t axis_b);
 Var slice(const Var& x, int64_t axis, int64_t start, int64_t end, int64_t step = 1);
 Var concat(const std::vector<Var>& xs, int64_t axis);
 Var unsqueeze(const Var& x, int64_t axis);
+// stack(xs, axis): xs of one shape joined along a new axis (composed: concat of unsqueezed);
+// stack({a, b}, -1) then a reshape interleaves a and b along the last axis: [a_0, b_0, a_1, b_1, ...]
+Var stack(const std::vector<Var>& xs, int64_t axis);
 Var squeeze(const Var& x, int64_t axis);
 
 // ---- indexing and selection (ops/indexing.cpp) ---------------------------------------------------

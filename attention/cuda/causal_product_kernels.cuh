@@ -81,9 +81,11 @@ STRIPES_KERNEL void causal_product_recurrent_kernel(T* out, const T* a, const T*
 //         its 8 outputs' Σ_n W[t, n] C_j[n, :] and writes them (or adds them: accumulate).
 // Thread layout, lane = thread % 32 and warp = thread / 32 (0 … 7): a thread's 8 rows of the chunk
 // are t = warp + 8k; its scores are (t, lane) and (t, lane + 32), its outputs and its state entries
-// column lane. So every loop over features or rows reads each shared value once per thread and
-// shares it across the thread's 8 or 16 accumulators (rows t are the same across a warp: a broadcast;
-// rows n and columns differ by lane: the +1 pitch keeps the slices' columns on 32 banks).
+// column lane. So the loops read each shared value once per thread and share it across the
+// accumulators that need it: per feature, 11 reads (b at 2 rows n, one state entry, a at 8 rows t)
+// for 24 multiply-adds, where reading per accumulator took 2 reads per multiply-add (rows t are the
+// same across a warp: a broadcast; rows n and columns differ by lane: the +1 pitch keeps the
+// slices' columns on 32 banks).
 // Shared memory: (P·W + 2·C·33 + C·W) elements: 40.5 KiB in float32 at P = 128, 81 KiB in float64.
 // Rows past T and columns past Q are staged as zeros and never written.
 constexpr int kChunkRows = 64;                  // C

@@ -36,7 +36,7 @@ ag::Var dimension_codes_composed(const ag::Var& a, const ag::Var& c, const ag::V
   } else {
     out.back() = 2 * dims * sines;
   }
-  return ag::reshape(ag::concat({ag::unsqueeze(a_cos, -1), ag::unsqueeze(a_sin, -1)}, -1), out);
+  return ag::reshape(ag::stack({a_cos, a_sin}, -1), out);
 }
 
 namespace {

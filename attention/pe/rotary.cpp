@@ -31,7 +31,7 @@ ag::Var rotate_pairs_composed(const ag::Var& x, const ag::Var& c, const ag::Var&
   if (pooled) return rotated_first + rotated_second;  // c_j = u1 + u2 (RoPEPool)
   Shape shape = rotated_first.shape();
   shape.back() = d;
-  return ag::reshape(ag::concat({ag::unsqueeze(rotated_first, -1), ag::unsqueeze(rotated_second, -1)}, -1), shape);
+  return ag::reshape(ag::stack({rotated_first, rotated_second}, -1), shape);
 }
 
 namespace {

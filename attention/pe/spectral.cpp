@@ -89,7 +89,7 @@ class SpectralEncoding : public PositionalEncoding {
     const Tensor z = Tensor::randn({config_.heads, d * 2 * sines, r}, *noise_generator_, q.dtype(), device);
     record("noise", z, "randn", "SPE noise Z [H, D·2K, R]");
     // weights[(d,k,c), r] = λ_dk Z_(dkc),r / √(2K) / (R·D)^{1/4}, times √(1 − g_d) when gated
-    ag::Var lambda2 = ag::reshape(ag::concat({ag::unsqueeze(gains, -1), ag::unsqueeze(gains, -1)}, -1),
+    ag::Var lambda2 = ag::reshape(ag::stack({gains, gains}, -1),
                                   {config_.heads, d * 2 * sines, 1});  // λ for cos and sin rows
     double scale = 1.0 / std::sqrt(2.0 * double(sines)) / std::pow(double(r * d), 0.25);
     ag::Var weights = lambda2 * ag::Var(z) * scale;
@@ -130,7 +130,7 @@ class SpectralEncoding : public PositionalEncoding {
     const ag::Var sin_part = ag::sum(weighted * s, {-2});
     Shape out = a.shape();
     out.back() = 2 * sines;
-    return ag::reshape(ag::concat({ag::unsqueeze(cos_part, -1), ag::unsqueeze(sin_part, -1)}, -1), out) *
+    return ag::reshape(ag::stack({cos_part, sin_part}, -1), out) *
            (1.0 / std::sqrt(double(sines)));
   }
 

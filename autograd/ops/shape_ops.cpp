@@ -23,6 +23,12 @@ Var reshape(const Var& x, const Shape& shape) {
 }
 Var unsqueeze(const Var& x, int64_t axis) { return reshape(x, x.value().unsqueeze(axis).shape()); }
 Var squeeze(const Var& x, int64_t axis) { return reshape(x, x.value().squeeze(axis).shape()); }
+Var stack(const std::vector<Var>& xs, int64_t axis) {
+  std::vector<Var> parts;
+  parts.reserve(xs.size());
+  for (const Var& x : xs) parts.push_back(unsqueeze(x, axis));
+  return concat(parts, axis);
+}
 
 // ---- permute -------------------------------------------------------------------------------------
 // y[i_order[0], ..., i_order[n-1]] = x[i_0, ..., i_{n-1}]
@@ -107,6 +113,8 @@ void register_shape_gradchecks(GradcheckRegistry& r) {
          [](const std::vector<Var>& v) { return concat({v[0], v[1]}, 0); }});
   r.add({"unsqueeze", "[2, 3] at axis 1", {normal({2, 3})}, [](const std::vector<Var>& v) { return unsqueeze(v[0], 1); }});
   r.add({"squeeze", "[2, 1, 3] axis 1", {normal({2, 1, 3})}, [](const std::vector<Var>& v) { return squeeze(v[0], 1); }});
+  r.add({"stack", "[2, 3] [2, 3] along a new last axis", {normal({2, 3}), normal({2, 3})},
+         [](const std::vector<Var>& v) { return stack({v[0], v[1]}, -1); }});
 }
 
 }  // namespace stripes::ag

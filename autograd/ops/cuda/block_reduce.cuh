@@ -42,34 +42,29 @@ inline int64_t row_count(const Tensor& t, const char* op) {
   return rows;
 }
 
-STRIPES_DEVICE_FUNCTION double block_sum(double* partial, double value) {
+// The block's values combined pairwise by a tree (a fixed order: the same result every run), the
+// result to every thread. partial: one double per thread (row_shared_bytes).
+template <class Combine>
+STRIPES_DEVICE_FUNCTION double block_reduce(double* partial, double value, Combine combine) {
   const unsigned thread = threadIdx.x;
   partial[thread] = value;
   __syncthreads();
   for (unsigned width = blockDim.x / 2; width > 0; width /= 2) {
-    if (thread < width) partial[thread] += partial[thread + width];
+    if (thread < width) partial[thread] = combine(partial[thread], partial[thread + width]);
     __syncthreads();
   }
-  const double total = partial[0];
-  __syncthreads();  // every thread has read the total before the slots are written again
-  return total;
+  const double result = partial[0];
+  __syncthreads();  // every thread has read the result before the slots are written again
+  return result;
+}
+
+STRIPES_DEVICE_FUNCTION double block_sum(double* partial, double value) {
+  return block_reduce(partial, value, [](double a, double b) { return a + b; });
 }
 
 // NaN propagates, as in the CPU's max (v != v only for NaN).
 STRIPES_DEVICE_FUNCTION double block_max(double* partial, double value) {
-  const unsigned thread = threadIdx.x;
-  partial[thread] = value;
-  __syncthreads();
-  for (unsigned width = blockDim.x / 2; width > 0; width /= 2) {
-    if (thread < width) {
-      const double other = partial[thread + width];
-      if (other > partial[thread] || other != other) partial[thread] = other;
-    }
-    __syncthreads();
-  }
-  const double largest = partial[0];
-  __syncthreads();
-  return largest;
+  return block_reduce(partial, value, [](double a, double b) { return (b > a || b != b) ? b : a; });
 }
 
 }  // namespace stripes::ag::cuda_kernels
