@@ -127,6 +127,16 @@ void register_kernel_cases(ag::GradcheckRegistry& r) {
              return composed ? depthwise_filter_composed(v[0], noise, 5) : depthwise_filter(v[0], noise, 5);
            }});
   }
+  // convSPE's pooling without the codes, fused (CPU; composed on other devices) and composed, w.r.t.
+  // a [2, 2, 18, 3] (two blocks of 16 steps, the second partial) and f [6, 3] with fixed noise.
+  const Tensor pooling_noise = fixed_randn({6, 20, 4}, 14);
+  for (bool composed : {false, true}) {
+    r.add({composed ? "pooled_filtered_noise_composed" : "pooled_filtered_noise", "a [2, 2, 18, 3], f [6, 3], noise [6, 20, 4]",
+           {ag::normal({2, 2, 18, 3}), ag::normal({6, 3})}, [pooling_noise, composed](const std::vector<ag::Var>& v) {
+             const Tensor noise = pooling_noise.to(v[0].value().device());
+             return composed ? pooled_filtered_noise_composed(v[0], v[1], noise) : pooled_filtered_noise(v[0], v[1], noise);
+           }});
+  }
   ag::GradcheckCase elu_case{"elu_features", "x [2, 4, 3]", {ag::normal({2, 4, 3})},
                              [](const std::vector<ag::Var>& v) { return elu_features(v[0]); }};
   elu_case.kinks = {0.0};

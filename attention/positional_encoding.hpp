@@ -126,11 +126,20 @@ Tensor sinusoidal_position_embedding(const Tensor& positions, int64_t model_dim,
 // ---- convSPE's depthwise filter (attention/pe/spe_conv.cpp) ----------------------------------------
 
 // y[c, t, r] = Σ_τ f[c, τ] x[c, t + τ, r]      f: [C, K]  x: [C, T + K − 1, R] (noise, no gradient)  y: [C, T, R]
-// filter and noise on one device. One fused op with a hand-written backward (∂f) on the CPU; the
-// composed form below on any other device.
+// filter and noise on one device. One fused op with a hand-written backward (∂f): a CPU loop, or
+// the GPU kernels of attention/cuda/depthwise_filter_kernels.cuh.
 ag::Var depthwise_filter(const ag::Var& filter, const Tensor& noise, int64_t steps);
 // The composed reference: y = Σ_τ f[:, τ] ⊙ x[:, τ : τ + T, :], a sum over the K taps of broadcast
 // products of slices (autograd ops only, so it runs on any device).
 ag::Var depthwise_filter_composed(const ag::Var& filter, const Tensor& noise, int64_t steps);
+
+// convSPE's pooled codes without the codes:
+//   out[b, h, t, r] = Σ_d a[b, h, t, d] ā[h·D + d, t, r],   ā = depthwise_filter(f, x, T)
+// a: [B, H, T, D]   f: [H·D, K]   x: [H·D, T + K − 1, R] (noise, no gradient)   out: [B, H, T, R]
+// One fused CPU op with a hand-written backward (∂a, ∂f) that makes the codes of one head and a
+// few steps at a time and never holds the H·T·D·R codes; the composed form below on other devices.
+ag::Var pooled_filtered_noise(const ag::Var& a, const ag::Var& filter, const Tensor& noise);
+// The composed reference: depthwise_filter, then a batched [1, D] @ [D, R] matmul per (b, h, t).
+ag::Var pooled_filtered_noise_composed(const ag::Var& a, const ag::Var& filter, const Tensor& noise);
 
 }  // namespace stripes::attention

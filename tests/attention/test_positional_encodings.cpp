@@ -1,12 +1,17 @@
 // Every positional encoding against the paper's equations (method.md §2), on random inputs.
 #include "attention/positional_encoding.hpp"
 #include "autograd/gradcheck.hpp"
+#include "autograd/recorder.hpp"
 #include "tests/support/tensor_compare.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <numbers>
+#include <optional>
+
+#include <unistd.h>
 
 using namespace stripes;
 using namespace stripes::attention;
@@ -420,4 +425,86 @@ TEST(DepthwiseFilter, FusedOpMatchesTheComposedForm) {
   // Shapes that do not fit are named.
   EXPECT_THROW(depthwise_filter(ag::Var(filter), contiguous_noise, steps + 1), Error);
   EXPECT_THROW(depthwise_filter_composed(ag::Var(filter), contiguous_noise.to(DType::Float32), steps), Error);
+}
+
+// convSPE's pooling without the codes: the fused CPU op against the composed form (depthwise
+// filter, permute, batched matmul), in float64. T = 37 is two blocks of 16 steps and a partial one;
+// K = 11 taps are one tile of 8 and three single taps; R = 9 puts 144 outputs (one tile of 128 and
+// 16 more) in a full block and 45 (no tile) in the partial one. Also on a strided noise view.
+TEST(PooledFilteredNoise, FusedOpMatchesTheComposedForm) {
+  const int64_t batch = 2, heads = 2, steps = 37, dims = 3, taps = 11, realizations = 9;
+  const Tensor a = randn({batch, heads, steps, dims}, 40);
+  const Tensor filter = randn({heads * dims, taps}, 41);
+  const Tensor contiguous_noise = randn({heads * dims, steps + taps - 1, realizations}, 42);
+  const Tensor strided_noise =
+      randn({heads * dims, steps + taps - 1, 2 * realizations}, 43).slice(-1, 0, 2 * realizations, 2);
+  const Tensor grad_out = randn({batch, heads, steps, realizations}, 44);
+  for (const Tensor& noise : {contiguous_noise, strided_noise}) {
+    Tensor outputs[2], grad_a[2], grad_f[2];
+    for (int fused = 0; fused < 2; ++fused) {
+      ag::Var av(a, true), fv(filter, true);
+      const ag::Var y = fused ? pooled_filtered_noise(av, fv, noise) : pooled_filtered_noise_composed(av, fv, noise);
+      if (fused) {
+        EXPECT_EQ(y.grad_fn()->op, "pooled_filtered_noise");
+      }
+      y.backward(grad_out);
+      outputs[fused] = y.value();
+      grad_a[fused] = av.grad();
+      grad_f[fused] = fv.grad();
+    }
+    const std::string what = noise.is_contiguous() ? "contiguous noise" : "strided noise";
+    ASSERT_EQ(outputs[1].shape(), (Shape{batch, heads, steps, realizations})) << what;
+    EXPECT_LT(stripes::test::norm_relative_error(outputs[1], outputs[0]), 1e-13) << "output, " << what;
+    EXPECT_LT(stripes::test::norm_relative_error(grad_a[1], grad_a[0]), 1e-13) << "∂a, " << what;
+    EXPECT_LT(stripes::test::norm_relative_error(grad_f[1], grad_f[0]), 1e-13) << "∂f, " << what;
+  }
+  // One value by hand: out[b, h, t, r] = Σ_d a[b, h, t, d] Σ_τ f[h·D + d, τ] x[h·D + d, t + τ, r]
+  double expected = 0;
+  for (int64_t d = 0; d < dims; ++d)
+    for (int64_t tau = 0; tau < taps; ++tau)
+      expected += a.at({1, 1, 35, d}) * filter.at({dims + d, tau}) * contiguous_noise.at({dims + d, 35 + tau, 4});
+  EXPECT_NEAR(pooled_filtered_noise(ag::Var(a), ag::Var(filter), contiguous_noise).value().at({1, 1, 35, 4}), expected, 1e-12);
+  // Shapes that do not fit are named: a filter for another head count, noise of another length.
+  EXPECT_THROW(pooled_filtered_noise(ag::Var(a), ag::Var(randn({dims, taps}, 45)), contiguous_noise.slice(0, 0, dims)), Error);
+  EXPECT_THROW(pooled_filtered_noise(ag::Var(a.slice(2, 0, steps - 1)), ag::Var(filter), contiguous_noise), Error);
+}
+
+// spe-conv's encoding takes the fused pooling unless a recorder is started (dumps record the codes
+// q̄, k̄ [H, T, D, R]); both draw the same noise and give the same pooled q̂, k̂ and gradients, gated
+// and not.
+TEST(SpeConv, FusedEncodingMatchesTheRecordedCodesPath) {
+  for (bool gated : {true, false}) {
+    PositionalEncodingConfig c = config("spe-conv", 2, 4);
+    c.realizations = 6;
+    c.conv_kernel = 5;
+    c.gated = gated;
+    const Tensor q = randn({2, 2, 21, 4}, 46), k = randn({2, 2, 21, 4}, 47), grad = randn({2, 2, 21, 6}, 48);
+    Tensor pooled[2][2], grads[2][4];
+    for (int recorded = 0; recorded < 2; ++recorded) {
+      auto pe = make_positional_encoding(c);
+      randomize_parameters(*pe, 49);
+      const std::string path = (std::filesystem::temp_directory_path() /
+                                ("stripes_test_spe_conv_" + std::to_string(::getpid()) + ".h5")).string();
+      std::optional<ag::Recorder> recorder;
+      if (recorded) {
+        recorder.emplace(path);
+        recorder->start();
+      }
+      ag::Var qv(q, true), kv(k, true);
+      const auto encoded = pe->encode(qv, kv, Tensor());
+      if (recorder) recorder->stop();
+      (ag::sum(encoded.query * ag::Var(grad)) + ag::sum(encoded.key * ag::Var(grad) * 0.5)).backward();
+      pooled[recorded][0] = encoded.query.value();
+      pooled[recorded][1] = encoded.key.value();
+      grads[recorded][0] = qv.grad();
+      grads[recorded][1] = kv.grad();
+      grads[recorded][2] = pe->parameter("query_filter").grad();
+      grads[recorded][3] = gated ? pe->parameter("gate").grad() : pe->parameter("key_filter").grad();
+      recorder.reset();
+      std::filesystem::remove(path);
+    }
+    const std::string what = gated ? "gated" : "not gated";
+    for (int i = 0; i < 2; ++i) EXPECT_LT(stripes::test::norm_relative_error(pooled[1][i], pooled[0][i]), 1e-12) << what << " output " << i;
+    for (int i = 0; i < 4; ++i) EXPECT_LT(stripes::test::norm_relative_error(grads[1][i], grads[0][i]), 1e-12) << what << " gradient " << i;
+  }
 }
