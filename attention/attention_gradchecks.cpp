@@ -137,6 +137,18 @@ void register_kernel_cases(ag::GradcheckRegistry& r) {
              return composed ? pooled_filtered_noise_composed(v[0], v[1], noise) : pooled_filtered_noise(v[0], v[1], noise);
            }});
   }
+  // F-StrIPE's pooled codes from the phases, fused (CPU; composed on other devices) and composed,
+  // w.r.t. a [2, 2, 3, 2], the phases (per batch [2, 2, 3, 6] and shared [1, 2, 3, 6]) and λ [2, 6].
+  for (bool composed : {false, true}) {
+    for (int64_t phase_batch : {2, 1}) {
+      r.add({composed ? "pooled_sinusoid_codes_composed" : "pooled_sinusoid_codes",
+             fmt::format("a [2, 2, 3, 2], phases [{}, 2, 3, 6], gains [2, 6]", phase_batch),
+             {ag::normal({2, 2, 3, 2}), ag::normal({phase_batch, 2, 3, 6}), ag::normal({2, 6})},
+             [composed](const std::vector<ag::Var>& v) {
+               return composed ? pooled_sinusoid_codes_composed(v[0], v[1], v[2]) : pooled_sinusoid_codes(v[0], v[1], v[2]);
+             }});
+    }
+  }
   ag::GradcheckCase elu_case{"elu_features", "x [2, 4, 3]", {ag::normal({2, 4, 3})},
                              [](const std::vector<ag::Var>& v) { return elu_features(v[0]); }};
   elu_case.kinks = {0.0};

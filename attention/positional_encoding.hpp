@@ -112,6 +112,15 @@ ag::Var dimension_codes(const ag::Var& a, const ag::Var& cos_phases, const ag::V
 // The composed reference: products, sums, concat and reshape of autograd ops.
 ag::Var dimension_codes_composed(const ag::Var& a, const ag::Var& cos_phases, const ag::Var& sin_phases, bool pooled);
 
+// F-StrIPE's pooled codes from the phases (attention/pe/pooled_sinusoid_codes.cpp, eq. 12):
+//   y_{2k} = Σ_d a_d λ_dk cos φ_dk,   y_{2k+1} = Σ_d a_d λ_dk sin φ_dk
+// a: [B, H, T, D]   φ: [B|1, H, T, D·K] ordered (d, k)   λ: [H, D·K]   y: [B, H, T, 2K]
+// One fused CPU op with a hand-written backward (∂a, ∂φ, ∂λ) that keeps no cos / sin table; the
+// composed form below on other devices.
+ag::Var pooled_sinusoid_codes(const ag::Var& a, const ag::Var& phase, const ag::Var& gains);
+// The composed reference: dimension_codes (pooled) of λ cos φ and λ sin φ.
+ag::Var pooled_sinusoid_codes_composed(const ag::Var& a, const ag::Var& phase, const ag::Var& gains);
+
 // RoPE(A)'s frequencies f_j = 10000^{−2j/D}, j = 0..D/2−1; RoPE(B)'s per-head bases
 // 10000^{(h+1)/H} (head H−1 is RoPE(A), earlier heads rotate faster). [H, J, L] with the same value
 // for every position dimension l.

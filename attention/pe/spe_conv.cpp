@@ -279,21 +279,7 @@ void pooled_filtered_noise_backward(ag::GradTarget grad_a, ag::GradTarget grad_f
     });
   });
   if (want_a) grad_a += std::move(da);
-  if (!want_f) return;
-  Tensor df = Tensor::empty({s.heads * s.dims, s.taps}, a.dtype());  // Σ over the blocks, in block order
-  dispatch_floating(a.dtype(), "pooled_filtered_noise backward", [&]<typename T>() {
-    const T* pb = block_df.data<T>();
-    T* pd = df.mutable_data<T>();
-    const int64_t per_block = s.dims * s.taps;
-    for (int64_t h = 0; h < s.heads; ++h) {
-      for (int64_t i = 0; i < per_block; ++i) {
-        T total = T(0);
-        for (int64_t block = 0; block < s.blocks(); ++block) total += pb[(h * s.blocks() + block) * per_block + i];
-        pd[h * per_block + i] = total;
-      }
-    }
-  });
-  grad_f += std::move(df);
+  if (want_f) grad_f += sum(block_df, {1}).reshape({s.heads * s.dims, s.taps});  // the blocks added in order
 }
 
 PoolShape check_pooled_filtered_noise(const char* op, const ag::Var& a, const ag::Var& filter, const Tensor& noise) {

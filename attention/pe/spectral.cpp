@@ -119,19 +119,7 @@ class SpectralEncoding : public PositionalEncoding {
  private:
   // q̂ = Σ_d q_d λ_dk [cos φ_dk, sin φ_dk] / √K   ->  [B, H, T, 2K] ordered (k, cos|sin)
   static ag::Var pooled_rff(const ag::Var& a, const ag::Var& phase, const ag::Var& gains, int64_t sines) {
-    const int64_t d = a.size(-1);
-    Shape per_dim = phase.shape();
-    per_dim.back() = d;
-    per_dim.push_back(sines);                                                   // [B, H, T, D, K]
-    const ag::Var c = ag::reshape(ag::cos(phase), per_dim), s = ag::reshape(ag::sin(phase), per_dim);
-    const int64_t heads = gains.size(0);
-    const ag::Var weighted = ag::unsqueeze(a, -1) * ag::reshape(gains, {heads, 1, d, sines});  // q_d λ_dk  [B, H, T, D, K]
-    const ag::Var cos_part = ag::sum(weighted * c, {-2});                       // [B, H, T, K]
-    const ag::Var sin_part = ag::sum(weighted * s, {-2});
-    Shape out = a.shape();
-    out.back() = 2 * sines;
-    return ag::reshape(ag::stack({cos_part, sin_part}, -1), out) *
-           (1.0 / std::sqrt(double(sines)));
+    return pooled_sinusoid_codes(a, phase, gains * (1.0 / std::sqrt(double(sines))));
   }
 
   // q̂ = [q_d Ω_dk] @ weights  (+ (q ⊙ √g) @ ε when gated)   ->  [B, H, T, R]

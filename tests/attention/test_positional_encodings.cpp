@@ -508,3 +508,49 @@ TEST(SpeConv, FusedEncodingMatchesTheRecordedCodesPath) {
     for (int i = 0; i < 4; ++i) EXPECT_LT(stripes::test::norm_relative_error(grads[1][i], grads[0][i]), 1e-12) << what << " gradient " << i;
   }
 }
+
+// F-StrIPE's pooled codes from the phases: the fused CPU op against the composed form (dimension_codes
+// of λ cos φ, λ sin φ), in float64, with per-batch phases [B, H, T, D·K] and shared ones [1, H, T, D·K]
+// (∂φ summed over the batch). T = 37 is two blocks of 16 steps and a partial one (∂λ's block sums).
+TEST(PooledSinusoidCodes, FusedOpMatchesTheComposedForm) {
+  const int64_t batch = 2, heads = 2, steps = 37, dims = 3, sines = 4;
+  const Tensor a = randn({batch, heads, steps, dims}, 50), gains = randn({heads, dims * sines}, 51);
+  const Tensor grad_y = randn({batch, heads, steps, 2 * sines}, 52);
+  for (int64_t phase_batch : {batch, int64_t(1)}) {
+    const Tensor phase = randn({phase_batch, heads, steps, dims * sines}, 53) * 5.0;
+    Tensor outputs[2], grads[2][3];
+    for (int fused = 0; fused < 2; ++fused) {
+      ag::Var av(a, true), pv(phase, true), gv(gains, true);
+      const ag::Var y = fused ? pooled_sinusoid_codes(av, pv, gv) : pooled_sinusoid_codes_composed(av, pv, gv);
+      if (fused) {
+        EXPECT_EQ(y.grad_fn()->op, "pooled_sinusoid_codes");
+      }
+      y.backward(grad_y);
+      outputs[fused] = y.value();
+      grads[fused][0] = av.grad();
+      grads[fused][1] = pv.grad();
+      grads[fused][2] = gv.grad();
+    }
+    const std::string what = fmt::format("phases of batch {}", phase_batch);
+    ASSERT_EQ(outputs[1].shape(), (Shape{batch, heads, steps, 2 * sines})) << what;
+    EXPECT_LT(stripes::test::norm_relative_error(outputs[1], outputs[0]), 1e-13) << "output, " << what;
+    const char* names[3] = {"∂a", "∂φ", "∂λ"};
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(grads[1][i].shape(), grads[0][i].shape()) << names[i] << ", " << what;
+      EXPECT_LT(stripes::test::norm_relative_error(grads[1][i], grads[0][i]), 1e-13) << names[i] << ", " << what;
+    }
+    // One value by hand: y[b, h, t, 2k + 1] = Σ_d a[b, h, t, d] λ[h, d·K + k] sin φ[b|0, h, t, d·K + k]
+    double expected = 0;
+    for (int64_t d = 0; d < dims; ++d) {
+      expected += a.at({1, 1, 36, d}) * gains.at({1, d * sines + 2}) *
+                  std::sin(phase.at({phase_batch - 1, 1, 36, d * sines + 2}));
+    }
+    EXPECT_NEAR(outputs[1].at({1, 1, 36, 5}), expected, 1e-12) << what;
+  }
+  // Shapes that do not fit are named: gains of another D·K, phases of another head count.
+  EXPECT_THROW(pooled_sinusoid_codes(ag::Var(a), ag::Var(randn({batch, heads, steps, dims * sines}, 54)),
+                                     ag::Var(randn({heads, dims * sines + 1}, 55))),
+               Error);
+  EXPECT_THROW(pooled_sinusoid_codes(ag::Var(a), ag::Var(randn({batch, heads + 1, steps, dims * sines}, 56)), ag::Var(gains)),
+               Error);
+}
