@@ -149,6 +149,18 @@ void register_kernel_cases(ag::GradcheckRegistry& r) {
              }});
     }
   }
+  // sineSPE's and F-StrIPE:SFF's pooled codes from the phases, fused and composed, w.r.t. a
+  // [2, 2, 3, 2], the phases (shared [1, 2, 3, 4] and per batch [2, 2, 3, 4]) and W [2, 8, 3].
+  for (bool composed : {false, true}) {
+    for (int64_t phase_batch : {1, 2}) {
+      r.add({composed ? "pooled_noisy_codes_composed" : "pooled_noisy_codes",
+             fmt::format("a [2, 2, 3, 2], phases [{}, 2, 3, 4], weights [2, 8, 3]", phase_batch),
+             {ag::normal({2, 2, 3, 2}), ag::normal({phase_batch, 2, 3, 4}), ag::normal({2, 8, 3})},
+             [composed](const std::vector<ag::Var>& v) {
+               return composed ? pooled_noisy_codes_composed(v[0], v[1], v[2]) : pooled_noisy_codes(v[0], v[1], v[2]);
+             }});
+    }
+  }
   ag::GradcheckCase elu_case{"elu_features", "x [2, 4, 3]", {ag::normal({2, 4, 3})},
                              [](const std::vector<ag::Var>& v) { return elu_features(v[0]); }};
   elu_case.kinks = {0.0};

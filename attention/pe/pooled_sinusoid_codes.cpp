@@ -15,7 +15,7 @@
 // order. So the numbers are the same whatever the thread count.
 #include "attention/positional_encoding.hpp"
 
-#include "tensor/eigen.hpp"
+#include "attention/pe/phase_rows.hpp"
 #include "tensor/math.hpp"
 #include "tensor/parallel.hpp"
 
@@ -33,25 +33,9 @@ namespace {
 
 constexpr int64_t kCodeSteps = 16;  // steps per block of ∂λ's partial sums
 
-struct CodeShape {
-  int64_t batch, phase_batch, heads, steps, dims, sines;
-  int64_t blocks() const { return (steps + kCodeSteps - 1) / kCodeSteps; }
-  int64_t row(int64_t b, int64_t h, int64_t t) const { return (b * heads + h) * steps + t; }  // row of a and y
-  int64_t phase_row(int64_t b, int64_t h, int64_t t) const { return ((phase_batch == 1 ? 0 : b) * heads + h) * steps + t; }
-};
-
-// cos φ and sin φ of one row of D·K phases (Eigen's vectorized sin and cos).
-template <typename T>
-void sinusoids(T* cosines, T* sines, const T* phase, int64_t count) {
-  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
-  const Eigen::Map<const Array> p(phase, count);
-  Eigen::Map<Array>(cosines, count) = p.cos();
-  Eigen::Map<Array>(sines, count) = p.sin();
-}
-
-Tensor pooled_sinusoid_codes_forward(const Tensor& a, const Tensor& phase, const Tensor& gains, const CodeShape& s) {
+Tensor pooled_sinusoid_codes_forward(const Tensor& a, const Tensor& phase, const Tensor& gains, const PhaseRows& s) {
   Tensor y = Tensor::empty({s.batch, s.heads, s.steps, 2 * s.sines}, a.dtype());
-  const int64_t dk = s.dims * s.sines;
+  const int64_t dk = s.phases();
   dispatch_floating(a.dtype(), "pooled_sinusoid_codes", [&]<typename T>() {
     parallel_for(s.heads * s.steps, grain_for(s.batch * dk * 8), [&](int64_t begin, int64_t end) {
       std::vector<T> cos_row(static_cast<size_t>(dk)), sin_row(static_cast<size_t>(dk));
@@ -59,7 +43,7 @@ Tensor pooled_sinusoid_codes_forward(const Tensor& a, const Tensor& phase, const
         const int64_t h = item / s.steps, t = item % s.steps;
         const T* lambda = gains.data<T>() + h * dk;
         for (int64_t b = 0; b < s.batch; ++b) {
-          if (b == 0 || s.phase_batch > 1) {  // λ cos φ and λ sin φ of this row
+          if (s.new_phase_row(b)) {  // λ cos φ and λ sin φ of this row
             sinusoids<T>(cos_row.data(), sin_row.data(), phase.data<T>() + s.phase_row(b, h, t) * dk, dk);
             for (int64_t i = 0; i < dk; ++i) {
               cos_row[size_t(i)] *= lambda[i];
@@ -86,24 +70,23 @@ Tensor pooled_sinusoid_codes_forward(const Tensor& a, const Tensor& phase, const
 
 void pooled_sinusoid_codes_backward(ag::GradTarget grad_a, ag::GradTarget grad_phase, ag::GradTarget grad_gains,
                                     const Tensor& grad_y_in, const Tensor& a, const Tensor& phase, const Tensor& gains,
-                                    const CodeShape& s) {
+                                    const PhaseRows& s) {
   const Tensor grad_y = grad_y_in.contiguous();
-  const int64_t dk = s.dims * s.sines;
+  const int64_t dk = s.phases(), blocks = (s.steps + kCodeSteps - 1) / kCodeSteps;
   const bool want_a = grad_a.defined(), want_phase = grad_phase.defined(), want_gains = grad_gains.defined();
   Tensor da = want_a ? Tensor::empty(a.shape(), a.dtype()) : Tensor();
   Tensor dphase = want_phase ? Tensor::empty(phase.shape(), a.dtype()) : Tensor();
-  Tensor block_dgains = want_gains ? Tensor::zeros({s.heads, s.blocks(), dk}, a.dtype()) : Tensor();
+  Tensor block_dgains = want_gains ? Tensor::zeros({s.heads, blocks, dk}, a.dtype()) : Tensor();
   dispatch_floating(a.dtype(), "pooled_sinusoid_codes backward", [&]<typename T>() {
-    parallel_for(s.heads * s.blocks(), 1, [&](int64_t begin, int64_t end) {
+    parallel_for(s.heads * blocks, 1, [&](int64_t begin, int64_t end) {
       std::vector<T> cos_row(static_cast<size_t>(dk)), sin_row(static_cast<size_t>(dk)), dphase_row(static_cast<size_t>(dk));
       for (int64_t item = begin; item < end; ++item) {
-        const int64_t h = item / s.blocks(), block = item % s.blocks();
+        const int64_t h = item / blocks, block = item % blocks;
         const T* lambda = gains.data<T>() + h * dk;
         T* dlambda = want_gains ? block_dgains.mutable_data<T>() + item * dk : nullptr;
         for (int64_t t = block * kCodeSteps; t < std::min(s.steps, (block + 1) * kCodeSteps); ++t) {
           for (int64_t b = 0; b < s.batch; ++b) {
-            const bool new_phase_row = b == 0 || s.phase_batch > 1;
-            if (new_phase_row) {
+            if (s.new_phase_row(b)) {
               sinusoids<T>(cos_row.data(), sin_row.data(), phase.data<T>() + s.phase_row(b, h, t) * dk, dk);
               std::fill(dphase_row.begin(), dphase_row.end(), T(0));
             }
@@ -121,8 +104,7 @@ void pooled_sinusoid_codes_backward(ag::GradTarget grad_a, ag::GradTarget grad_p
               }
               if (want_a) da.mutable_data<T>()[s.row(b, h, t) * s.dims + d] = grad_ad;
             }
-            const bool last_of_phase_row = s.phase_batch > 1 || b == s.batch - 1;
-            if (want_phase && last_of_phase_row) {
+            if (want_phase && s.ends_phase_row(b)) {
               std::copy(dphase_row.begin(), dphase_row.end(), dphase.mutable_data<T>() + s.phase_row(b, h, t) * dk);
             }
           }
@@ -135,7 +117,7 @@ void pooled_sinusoid_codes_backward(ag::GradTarget grad_a, ag::GradTarget grad_p
   if (want_gains) grad_gains += sum(block_dgains, {1});  // [H, D·K]: the blocks of each head added in order
 }
 
-CodeShape check_pooled_sinusoid_codes(const ag::Var& a, const ag::Var& phase, const ag::Var& gains) {
+PhaseRows check_pooled_sinusoid_codes(const ag::Var& a, const ag::Var& phase, const ag::Var& gains) {
   const Tensor &av = a.value(), &pv = phase.value(), &gv = gains.value();
   STRIPES_CHECK(av.dim() == 4 && pv.dim() == 4 && gv.dim() == 2,
                 "pooled_sinusoid_codes: a {}, phases {}, gains {} must be [B, H, T, D], [B|1, H, T, D·K], [H, D·K]",
@@ -154,7 +136,7 @@ CodeShape check_pooled_sinusoid_codes(const ag::Var& a, const ag::Var& phase, co
 }  // namespace
 
 ag::Var pooled_sinusoid_codes(const ag::Var& a, const ag::Var& phase, const ag::Var& gains) {
-  const CodeShape s = check_pooled_sinusoid_codes(a, phase, gains);
+  const PhaseRows s = check_pooled_sinusoid_codes(a, phase, gains);
   if (a.value().device() != Device::CPU) return pooled_sinusoid_codes_composed(a, phase, gains);
   const Tensor av = a.value().contiguous(), pv = phase.value().contiguous(), gv = gains.value().contiguous();
   return ag::make_result("pooled_sinusoid_codes", pooled_sinusoid_codes_forward(av, pv, gv, s), {a, phase, gains},

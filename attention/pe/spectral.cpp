@@ -15,9 +15,10 @@
 // with gains ~ N(0,1) normalised. F-StrIPE learns f directly (vector positions allowed), θ on the
 // query side, λ = softplus(gains). Noise is redrawn at every forward.
 //
-// Memory: the pooled codes are computed as one matmul over the joint (d, k) axis,
-//   q̂ = [q_d Ω_dk]_{(d,k)} @ [λ_dk Z_dk]_{(d,k), r},
-// so the B·H·T·D·R tensor of per-dimension codes q̄ is never formed.
+// Memory: the B·H·T·D·R tensor of per-dimension codes q̄ is never formed. The pooled codes are
+//   q̂ = [q_d Ω_dk]_{(d,k)} @ [λ_dk Z_dk]_{(d,k), r}        (the composed form: one joint-axis matmul)
+// computed on the CPU by pooled_noisy_codes, which makes q̄ for one (h, t) at a time from the phases
+// and pools it, and F-StrIPE RFF's q̂ by pooled_sinusoid_codes; neither keeps a cos / sin table.
 #include "attention/positional_encoding.hpp"
 
 #include <cmath>
@@ -126,7 +127,7 @@ class SpectralEncoding : public PositionalEncoding {
   static ag::Var pooled_noisy(const ag::Var& a, const ag::Var& phase, const ag::Var& weights, const ag::Var& gate_root,
                               const Tensor& gate_noise) {
     // [a_d cos φ_dk, a_d sin φ_dk] over (d, k, cos|sin): [B, H, T, D·2K] @ [H, D·2K, R]
-    ag::Var out = ag::matmul(dimension_codes(a, ag::cos(phase), ag::sin(phase), false), weights);
+    ag::Var out = pooled_noisy_codes(a, phase, weights);
     if (gate_root.defined()) out = out + ag::matmul(a * ag::unsqueeze(gate_root, 1), ag::Var(gate_noise));
     return out;
   }

@@ -554,3 +554,53 @@ TEST(PooledSinusoidCodes, FusedOpMatchesTheComposedForm) {
   EXPECT_THROW(pooled_sinusoid_codes(ag::Var(a), ag::Var(randn({batch, heads + 1, steps, dims * sines}, 56)), ag::Var(gains)),
                Error);
 }
+
+// sineSPE's and F-StrIPE:SFF's pooled codes from the phases: the fused CPU op against the composed
+// form (dimension_codes, interleaved, then the joint-axis matmul with W), in float64, with shared
+// phases [1, H, T, D·K] (time positions: q̄ made once for the batch) and per-batch ones.
+// T = 300 is two parts of ∂W's sums (256 + 44 steps), the second one block of 32 steps and a
+// partial one.
+TEST(PooledNoisyCodes, FusedOpMatchesTheComposedForm) {
+  const int64_t batch = 3, heads = 2, steps = 300, dims = 3, sines = 2, realizations = 5;
+  const Tensor a = randn({batch, heads, steps, dims}, 60), weights = randn({heads, 2 * dims * sines, realizations}, 61);
+  const Tensor grad_y = randn({batch, heads, steps, realizations}, 62);
+  for (int64_t phase_batch : {int64_t(1), batch}) {
+    const Tensor phase = randn({phase_batch, heads, steps, dims * sines}, 63) * 5.0;
+    Tensor outputs[2], grads[2][3];
+    for (int fused = 0; fused < 2; ++fused) {
+      ag::Var av(a, true), pv(phase, true), wv(weights, true);
+      const ag::Var y = fused ? pooled_noisy_codes(av, pv, wv) : pooled_noisy_codes_composed(av, pv, wv);
+      if (fused) {
+        EXPECT_EQ(y.grad_fn()->op, "pooled_noisy_codes");
+      }
+      y.backward(grad_y);
+      outputs[fused] = y.value();
+      grads[fused][0] = av.grad();
+      grads[fused][1] = pv.grad();
+      grads[fused][2] = wv.grad();
+    }
+    const std::string what = fmt::format("phases of batch {}", phase_batch);
+    ASSERT_EQ(outputs[1].shape(), (Shape{batch, heads, steps, realizations})) << what;
+    EXPECT_LT(stripes::test::norm_relative_error(outputs[1], outputs[0]), 1e-13) << "output, " << what;
+    const char* names[3] = {"∂a", "∂φ", "∂W"};
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(grads[1][i].shape(), grads[0][i].shape()) << names[i] << ", " << what;
+      EXPECT_LT(stripes::test::norm_relative_error(grads[1][i], grads[0][i]), 1e-13) << names[i] << ", " << what;
+    }
+    // One value by hand: y[b, h, t, r] = Σ_{d, k} a_d (cos φ_dk W[h, 2(dK + k), r] + sin φ_dk W[h, 2(dK + k) + 1, r])
+    double expected = 0;
+    for (int64_t d = 0; d < dims; ++d) {
+      for (int64_t k = 0; k < sines; ++k) {
+        const double phi = phase.at({phase_batch - 1, 1, 299, d * sines + k});
+        expected += a.at({2, 1, 299, d}) * (std::cos(phi) * weights.at({1, 2 * (d * sines + k), 3}) +
+                                            std::sin(phi) * weights.at({1, 2 * (d * sines + k) + 1, 3}));
+      }
+    }
+    EXPECT_NEAR(outputs[1].at({2, 1, 299, 3}), expected, 1e-12) << what;
+  }
+  // Shapes that do not fit are named: weights for another D·K, phases of another batch.
+  EXPECT_THROW(pooled_noisy_codes(ag::Var(a), ag::Var(randn({1, heads, steps, dims * sines}, 64)),
+                                  ag::Var(randn({heads, dims * sines, realizations}, 65))),
+               Error);
+  EXPECT_THROW(pooled_noisy_codes(ag::Var(a), ag::Var(randn({2, heads, steps, dims * sines}, 66)), ag::Var(weights)), Error);
+}
