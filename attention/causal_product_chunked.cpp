@@ -51,13 +51,6 @@ CausalAlgorithm resolve_causal_algorithm(CausalAlgorithm algorithm, Device devic
 
 namespace {
 
-template <typename T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using ConstRows = Eigen::Map<const RowMatrix<T>>;
-template <typename T>
-using Rows = Eigen::Map<RowMatrix<T>>;
-
 // One sequence: out (+)= chunked causal product of a [T, P], b [T, P], c [T, Q] (all row-major).
 // state [P, Q] and block [C, C] are the caller's scratch.
 template <typename T>

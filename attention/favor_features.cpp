@@ -31,11 +31,6 @@ namespace stripes::attention {
 
 namespace {
 
-template <typename T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using StridedRows = Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>>;
-
 constexpr int64_t kRowBlock = 128;
 
 
@@ -90,7 +85,7 @@ template <typename T>
 void favor_forward_kernel(T* phi, int64_t* argmax, const RowLayout& x, const Tensor& projection, const FavorShapes& f,
                           bool stabilize) {
   const T* px = x.tensor.data<T>();
-  const Eigen::Map<const RowMatrix<T>> w(projection.data<T>(), f.d, f.half);
+  const ConstRows<T> w(projection.data<T>(), f.d, f.half);
   const int64_t sequences = int64_t(x.offsets.size()), blocks_per_sequence = (x.steps + kRowBlock - 1) / kRowBlock;
   const T s = T(f.scale), s2_half = T(0.5 * f.scale * f.scale), log_half_m = T(f.log_half_m);
   parallel_for(sequences * blocks_per_sequence, grain_for(kRowBlock * f.d * f.half * 2), [&](int64_t begin, int64_t end) {
@@ -100,7 +95,7 @@ void favor_forward_kernel(T* phi, int64_t* argmax, const RowLayout& x, const Ten
       const int64_t rows = std::min(kRowBlock, x.steps - first);
       const T* x_block = px + x.offsets[size_t(seq)] + first * x.row_stride;
       auto u_block = u.topRows(rows);
-      u_block.noalias() = StridedRows<T>(x_block, rows, f.d, Eigen::OuterStride<>(x.row_stride)) * w;  // x W
+      u_block.noalias() = ConstStridedRows<T>(x_block, rows, f.d, Eigen::OuterStride<>(x.row_stride)) * w;  // x W
       for (int64_t r = 0; r < rows; ++r) {
         const int64_t row = seq * x.steps + first + r;
         const T* ur = u.data() + r * f.half;
@@ -136,7 +131,7 @@ template <typename T>
 void favor_backward_kernel(T* grad_x, const T* grad_phi, const T* phi, const int64_t* argmax, const RowLayout* x,
                            int64_t sequences, int64_t steps, const Tensor& projection, const FavorShapes& f,
                            bool stabilize) {
-  const Eigen::Map<const RowMatrix<T>> w(projection.data<T>(), f.d, f.half);
+  const ConstRows<T> w(projection.data<T>(), f.d, f.half);
   const int64_t blocks_per_sequence = (steps + kRowBlock - 1) / kRowBlock;
   const T s = T(f.scale), s2 = T(f.scale * f.scale);
   const T* px = stabilize ? nullptr : x->tensor.data<T>();
@@ -165,7 +160,7 @@ void favor_backward_kernel(T* grad_x, const T* grad_phi, const T* phi, const int
         sigma[size_t(r)] = total;
       }
       // ∂L/∂x += du Wᵀ   (rows of grad_x are contiguous: [..., T, d])
-      Eigen::Map<RowMatrix<T>> gx(grad_x + (seq * steps + first) * f.d, rows, f.d);
+      Rows<T> gx(grad_x + (seq * steps + first) * f.d, rows, f.d);
       gx.noalias() += du.topRows(rows) * w.transpose();
       if (!stabilize) {  // − σ s² x
         const T* x_block = px + x->offsets[size_t(seq)] + first * x->row_stride;

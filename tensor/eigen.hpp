@@ -9,3 +9,20 @@
 #include <Eigen/Core>
 #include <Eigen/Dense>
 #pragma GCC diagnostic pop
+
+namespace stripes {
+
+// Row-major views of tensor data, the tensors' own layout: whole rows (Rows, ConstRows) or rows
+// `OuterStride` elements apart (StridedRows, ConstStridedRows: a slice of a wider matrix).
+template <typename T>
+using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <typename T>
+using Rows = Eigen::Map<RowMatrix<T>>;
+template <typename T>
+using ConstRows = Eigen::Map<const RowMatrix<T>>;
+template <typename T>
+using StridedRows = Eigen::Map<RowMatrix<T>, 0, Eigen::OuterStride<>>;
+template <typename T>
+using ConstStridedRows = Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>>;
+
+}  // namespace stripes

@@ -40,15 +40,6 @@ constexpr int64_t kCodeRows = 32;          // L: steps whose codes are made toge
 constexpr int64_t kWeightGradSteps = 256;  // steps per partial sum of ∂W (a multiple of L)
 static_assert(kWeightGradSteps % kCodeRows == 0, "a partial sum of ∂W covers whole blocks of codes");
 
-template <typename T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using StridedRows = Eigen::Map<RowMatrix<T>, 0, Eigen::OuterStride<>>;
-template <typename T>
-using ConstStridedRows = Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>>;
-template <typename T>
-using ConstRows = Eigen::Map<const RowMatrix<T>>;
-
 struct NoisyShape {
   PhaseRows rows;
   int64_t realizations;
@@ -91,7 +82,7 @@ struct BlockCodes {
       u[size_t(2 * i + 1)] = sin_rows[size_t(i)];
     }
     for (int64_t d = 0; d < s.dims; ++d) {
-      Eigen::Map<RowMatrix<T>>(codes.data() + d * kCodeRows * r, count, r).noalias() =
+      Rows<T>(codes.data() + d * kCodeRows * r, count, r).noalias() =
           u_of(d, s) * ConstRows<T>(weights_h + d * width * r, width, r);
     }
   }
@@ -162,7 +153,7 @@ void pooled_noisy_codes_backward(ag::GradTarget grad_a, ag::GradTarget grad_phas
             for (int64_t d = 0; d < s.dims; ++d) {
               const ConstRows<T> dcodes_d(grad_codes.data() + d * kCodeRows * r, count, r);  // [count, R]
               const ConstRows<T> w_d(weights_h + d * width * r, width, r);                    // [2K, R]
-              if (dweights) Eigen::Map<RowMatrix<T>>(dweights + d * width * r, width, r).noalias() += block.u_of(d, s).transpose() * dcodes_d;
+              if (dweights) Rows<T>(dweights + d * width * r, width, r).noalias() += block.u_of(d, s).transpose() * dcodes_d;
               if (want_phase) {  // ∂u_d = ∂q̄_d W_dᵀ  [count, 2K]
                 StridedRows<T>(grad_u.data() + d * width, count, width, Eigen::OuterStride<>(2 * dk)).noalias() = dcodes_d * w_d.transpose();
               }

@@ -188,13 +188,6 @@ namespace {
 // (each value computed by one thread in a fixed order: the same numbers whatever the thread count).
 constexpr int64_t kPoolSteps = 16;  // L: the scratch is D·L·R elements (256 KiB at D = R = 64, float32)
 
-template <typename T>
-using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using StridedRows = Eigen::Map<RowMatrix<T>, 0, Eigen::OuterStride<>>;
-template <typename T>
-using ConstStridedRows = Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>>;
-
 struct PoolShape {
   int64_t batch, heads, steps, dims, taps, realizations;
   int64_t blocks() const { return (steps + kPoolSteps - 1) / kPoolSteps; }
