@@ -125,7 +125,7 @@ ag::Var pooled_sinusoid_codes_composed(const ag::Var& a, const ag::Var& phase, c
 //   y = Σ_d a_d q̄_d,   q̄_d = Σ_k (cos φ_dk W_(d,k,cos) + sin φ_dk W_(d,k,sin))
 // a: [B, H, T, D]   φ: [B|1, H, T, D·K] ordered (d, k)   W: [H, 2·D·K, R] rows (d, k, cos|sin)   y: [B, H, T, R]
 // One fused CPU op with a hand-written backward (∂a, ∂φ, ∂W) that forms neither the codes table
-// [B, H, T, 2·D·K] nor q̄ beyond one (h, t); the composed form below on other devices.
+// [B, H, T, 2·D·K] nor q̄ beyond 32 steps of a head; the composed form below on other devices.
 ag::Var pooled_noisy_codes(const ag::Var& a, const ag::Var& phase, const ag::Var& weights);
 // The composed reference: dimension_codes (interleaved) of cos φ, sin φ, then the matmul with W.
 ag::Var pooled_noisy_codes_composed(const ag::Var& a, const ag::Var& phase, const ag::Var& weights);

@@ -5,6 +5,8 @@
 #pragma once
 
 #include "tensor/eigen.hpp"
+#include "tensor/error.hpp"
+#include "tensor/tensor.hpp"
 
 #include <cstdint>
 
@@ -20,6 +22,17 @@ struct PhaseRows {
   // b ends one (the last of the batch, or every b): gradients of the phases are complete there
   bool ends_phase_row(int64_t b) const { return phase_batch > 1 || b == batch - 1; }
 };
+
+// The rows of a [B, H, T, D] and phases [B|1, H, T, D·K] of one dtype and device, checked; `op` and
+// `third` (the op's other operand, e.g. "gains [H, D·K]") name them in the error.
+inline PhaseRows phase_rows_of(const char* op, const Tensor& a, const Tensor& phase, const char* third) {
+  const bool fits = a.dim() == 4 && phase.dim() == 4 && a.size(3) > 0 && (phase.size(0) == a.size(0) || phase.size(0) == 1) &&
+                    phase.size(1) == a.size(1) && phase.size(2) == a.size(2) && phase.size(3) % a.size(3) == 0 &&
+                    phase.dtype() == a.dtype() && phase.device() == a.device();
+  STRIPES_CHECK(fits, "{}: a {} and phases {} must be [B, H, T, D] and [B|1, H, T, D·K] of one dtype and device (with {})",
+                op, a.description(), phase.description(), third);
+  return {a.size(0), phase.size(0), a.size(1), a.size(2), a.size(3), phase.size(3) / a.size(3)};
+}
 
 // cos φ and sin φ of `count` phases.
 template <typename T>

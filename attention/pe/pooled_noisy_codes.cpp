@@ -145,6 +145,7 @@ void pooled_noisy_codes_backward(ag::GradTarget grad_a, ag::GradTarget grad_phas
             for (int64_t l = 0; l < count; ++l) {
               const ConstStridedRows<T> g = batch_rows(grad_y.data<T>(), s, seq, h, t0 + l, r);
               if (want_a) batch_rows(da.mutable_data<T>(), s, seq, h, t0 + l, s.dims).noalias() = g * block.step_codes(l, s, r).transpose();
+              if (!want_phase && !want_weights) continue;
               // ∂q̄ of step l [D, R] = Σ over the sharing sequences of a_dᵀ g
               StridedRows<T>(grad_codes.data() + l * r, s.dims, r, Eigen::OuterStride<>(kCodeRows * r)).noalias() =
                   batch_rows(a.data<T>(), s, seq, h, t0 + l, s.dims).transpose() * g;
@@ -174,20 +175,13 @@ void pooled_noisy_codes_backward(ag::GradTarget grad_a, ag::GradTarget grad_phas
 }
 
 NoisyShape check_pooled_noisy_codes(const ag::Var& a, const ag::Var& phase, const ag::Var& weights) {
-  const Tensor &av = a.value(), &pv = phase.value(), &wv = weights.value();
-  const auto fail = [&] {
-    throw_error("pooled_noisy_codes: a {}, phases {}, weights {} must be [B, H, T, D], [B|1, H, T, D·K], [H, 2·D·K, R] "
-                "of one dtype and device",
-                av.description(), pv.description(), wv.description());
-  };
-  if (av.dim() != 4 || pv.dim() != 4 || wv.dim() != 3) fail();
-  const int64_t batch = av.size(0), heads = av.size(1), steps = av.size(2), dims = av.size(3);
-  if (dims == 0 || (pv.size(0) != batch && pv.size(0) != 1) || pv.size(1) != heads || pv.size(2) != steps ||
-      pv.size(3) % dims != 0 || wv.size(0) != heads || wv.size(1) != 2 * pv.size(3) || pv.dtype() != av.dtype() ||
-      wv.dtype() != av.dtype() || pv.device() != av.device() || wv.device() != av.device()) {
-    fail();
-  }
-  return {{batch, pv.size(0), heads, steps, dims, pv.size(3) / dims}, wv.size(2)};
+  const PhaseRows s = phase_rows_of("pooled_noisy_codes", a.value(), phase.value(), "weights [H, 2·D·K, R]");
+  const Tensor& wv = weights.value();
+  STRIPES_CHECK(wv.dim() == 3 && wv.size(0) == s.heads && wv.size(1) == 2 * s.phases() && wv.dtype() == a.value().dtype() &&
+                    wv.device() == a.value().device(),
+                "pooled_noisy_codes: weights {} must be [H, 2·D·K, R] = [{}, {}, R], of a {}'s dtype and device",
+                wv.description(), s.heads, 2 * s.phases(), a.value().description());
+  return {s, wv.size(2)};
 }
 
 }  // namespace

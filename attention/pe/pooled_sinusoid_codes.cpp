@@ -100,7 +100,7 @@ void pooled_sinusoid_codes_backward(ag::GradTarget grad_a, ag::GradTarget grad_p
                 const T along = g_cos * c + g_sin * sn;                // g_c cos φ + g_s sin φ
                 grad_ad += lambda[i] * along;
                 if (dlambda) dlambda[i] += ar[d] * along;
-                dphase_row[size_t(i)] += ar[d] * lambda[i] * (g_sin * c - g_cos * sn);
+                if (want_phase) dphase_row[size_t(i)] += ar[d] * lambda[i] * (g_sin * c - g_cos * sn);
               }
               if (want_a) da.mutable_data<T>()[s.row(b, h, t) * s.dims + d] = grad_ad;
             }
@@ -118,19 +118,13 @@ void pooled_sinusoid_codes_backward(ag::GradTarget grad_a, ag::GradTarget grad_p
 }
 
 PhaseRows check_pooled_sinusoid_codes(const ag::Var& a, const ag::Var& phase, const ag::Var& gains) {
-  const Tensor &av = a.value(), &pv = phase.value(), &gv = gains.value();
-  STRIPES_CHECK(av.dim() == 4 && pv.dim() == 4 && gv.dim() == 2,
-                "pooled_sinusoid_codes: a {}, phases {}, gains {} must be [B, H, T, D], [B|1, H, T, D·K], [H, D·K]",
-                av.description(), pv.description(), gv.description());
-  const int64_t batch = av.size(0), heads = av.size(1), steps = av.size(2), dims = av.size(3);
-  STRIPES_CHECK(dims > 0 && (pv.size(0) == batch || pv.size(0) == 1) && pv.size(1) == heads && pv.size(2) == steps &&
-                    pv.size(3) % dims == 0 && gv.size(0) == heads && gv.size(1) == pv.size(3),
-                "pooled_sinusoid_codes: a {}, phases {}, gains {} must be [B, H, T, D], [B|1, H, T, D·K], [H, D·K]",
-                av.description(), pv.description(), gv.description());
-  STRIPES_CHECK(pv.dtype() == av.dtype() && gv.dtype() == av.dtype() && pv.device() == av.device() && gv.device() == av.device(),
-                "pooled_sinusoid_codes: a {}, phases {}, gains {} must share one dtype and device", av.description(),
-                pv.description(), gv.description());
-  return {batch, pv.size(0), heads, steps, dims, pv.size(3) / dims};
+  const PhaseRows s = phase_rows_of("pooled_sinusoid_codes", a.value(), phase.value(), "gains [H, D·K]");
+  const Tensor& gv = gains.value();
+  STRIPES_CHECK(gv.dim() == 2 && gv.size(0) == s.heads && gv.size(1) == s.phases() && gv.dtype() == a.value().dtype() &&
+                    gv.device() == a.value().device(),
+                "pooled_sinusoid_codes: gains {} must be [H, D·K] = [{}, {}], of a {}'s dtype and device", gv.description(),
+                s.heads, s.phases(), a.value().description());
+  return s;
 }
 
 }  // namespace

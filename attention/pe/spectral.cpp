@@ -17,8 +17,8 @@
 //
 // Memory: the B·H·T·D·R tensor of per-dimension codes q̄ is never formed. The pooled codes are
 //   q̂ = [q_d Ω_dk]_{(d,k)} @ [λ_dk Z_dk]_{(d,k), r}        (the composed form: one joint-axis matmul)
-// computed on the CPU by pooled_noisy_codes, which makes q̄ for one (h, t) at a time from the phases
-// and pools it, and F-StrIPE RFF's q̂ by pooled_sinusoid_codes; neither keeps a cos / sin table.
+// computed on the CPU by pooled_noisy_codes, which makes q̄ for 32 steps of a head at a time from
+// the phases and pools it, and F-StrIPE RFF's q̂ by pooled_sinusoid_codes; neither keeps a cos / sin table.
 #include "attention/positional_encoding.hpp"
 
 #include <cmath>

@@ -509,6 +509,44 @@ TEST(SpeConv, FusedEncodingMatchesTheRecordedCodesPath) {
   }
 }
 
+namespace {
+
+// A three-input op's fused form and its composed form run on the same inputs (each requiring a
+// gradient) and the same output gradient; [0] is the composed run, [1] the fused one.
+struct FusedAndComposed {
+  Tensor outputs[2], grads[2][3];
+};
+using ThreeInputOp = ag::Var (*)(const ag::Var&, const ag::Var&, const ag::Var&);
+FusedAndComposed run_fused_and_composed(ThreeInputOp fused_form, ThreeInputOp composed_form, const std::string& fused_op,
+                                        const Tensor (&inputs)[3], const Tensor& grad_y) {
+  FusedAndComposed runs;
+  for (int fused = 0; fused < 2; ++fused) {
+    ag::Var v[3] = {ag::Var(inputs[0], true), ag::Var(inputs[1], true), ag::Var(inputs[2], true)};
+    const ag::Var y = fused ? fused_form(v[0], v[1], v[2]) : composed_form(v[0], v[1], v[2]);
+    if (fused) {
+      EXPECT_EQ(y.grad_fn()->op, fused_op);
+    }
+    y.backward(grad_y);
+    runs.outputs[fused] = y.value();
+    for (int i = 0; i < 3; ++i) runs.grads[fused][i] = v[i].grad();
+  }
+  return runs;
+}
+
+// The fused run's output has `shape`, and its output and three gradients equal the composed run's
+// to 1e-13 (relative norm).
+void expect_fused_equals_composed(const FusedAndComposed& runs, const Shape& shape, const char* const (&names)[3],
+                                  const std::string& what) {
+  ASSERT_EQ(runs.outputs[1].shape(), shape) << what;
+  EXPECT_LT(stripes::test::norm_relative_error(runs.outputs[1], runs.outputs[0]), 1e-13) << "output, " << what;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(runs.grads[1][i].shape(), runs.grads[0][i].shape()) << names[i] << ", " << what;
+    EXPECT_LT(stripes::test::norm_relative_error(runs.grads[1][i], runs.grads[0][i]), 1e-13) << names[i] << ", " << what;
+  }
+}
+
+}  // namespace
+
 // F-StrIPE's pooled codes from the phases: the fused CPU op against the composed form (dimension_codes
 // of λ cos φ, λ sin φ), in float64, with per-batch phases [B, H, T, D·K] and shared ones [1, H, T, D·K]
 // (∂φ summed over the batch). T = 37 is two blocks of 16 steps and a partial one (∂λ's block sums).
@@ -518,34 +556,18 @@ TEST(PooledSinusoidCodes, FusedOpMatchesTheComposedForm) {
   const Tensor grad_y = randn({batch, heads, steps, 2 * sines}, 52);
   for (int64_t phase_batch : {batch, int64_t(1)}) {
     const Tensor phase = randn({phase_batch, heads, steps, dims * sines}, 53) * 5.0;
-    Tensor outputs[2], grads[2][3];
-    for (int fused = 0; fused < 2; ++fused) {
-      ag::Var av(a, true), pv(phase, true), gv(gains, true);
-      const ag::Var y = fused ? pooled_sinusoid_codes(av, pv, gv) : pooled_sinusoid_codes_composed(av, pv, gv);
-      if (fused) {
-        EXPECT_EQ(y.grad_fn()->op, "pooled_sinusoid_codes");
-      }
-      y.backward(grad_y);
-      outputs[fused] = y.value();
-      grads[fused][0] = av.grad();
-      grads[fused][1] = pv.grad();
-      grads[fused][2] = gv.grad();
-    }
+    const FusedAndComposed runs = run_fused_and_composed(pooled_sinusoid_codes, pooled_sinusoid_codes_composed,
+                                                         "pooled_sinusoid_codes", {a, phase, gains}, grad_y);
     const std::string what = fmt::format("phases of batch {}", phase_batch);
-    ASSERT_EQ(outputs[1].shape(), (Shape{batch, heads, steps, 2 * sines})) << what;
-    EXPECT_LT(stripes::test::norm_relative_error(outputs[1], outputs[0]), 1e-13) << "output, " << what;
-    const char* names[3] = {"∂a", "∂φ", "∂λ"};
-    for (int i = 0; i < 3; ++i) {
-      ASSERT_EQ(grads[1][i].shape(), grads[0][i].shape()) << names[i] << ", " << what;
-      EXPECT_LT(stripes::test::norm_relative_error(grads[1][i], grads[0][i]), 1e-13) << names[i] << ", " << what;
-    }
+    expect_fused_equals_composed(runs, {batch, heads, steps, 2 * sines}, {"∂a", "∂φ", "∂λ"}, what);
+    const Tensor& output = runs.outputs[1];
     // One value by hand: y[b, h, t, 2k + 1] = Σ_d a[b, h, t, d] λ[h, d·K + k] sin φ[b|0, h, t, d·K + k]
     double expected = 0;
     for (int64_t d = 0; d < dims; ++d) {
       expected += a.at({1, 1, 36, d}) * gains.at({1, d * sines + 2}) *
                   std::sin(phase.at({phase_batch - 1, 1, 36, d * sines + 2}));
     }
-    EXPECT_NEAR(outputs[1].at({1, 1, 36, 5}), expected, 1e-12) << what;
+    EXPECT_NEAR(output.at({1, 1, 36, 5}), expected, 1e-12) << what;
   }
   // Shapes that do not fit are named: gains of another D·K, phases of another head count.
   EXPECT_THROW(pooled_sinusoid_codes(ag::Var(a), ag::Var(randn({batch, heads, steps, dims * sines}, 54)),
@@ -566,27 +588,11 @@ TEST(PooledNoisyCodes, FusedOpMatchesTheComposedForm) {
   const Tensor grad_y = randn({batch, heads, steps, realizations}, 62);
   for (int64_t phase_batch : {int64_t(1), batch}) {
     const Tensor phase = randn({phase_batch, heads, steps, dims * sines}, 63) * 5.0;
-    Tensor outputs[2], grads[2][3];
-    for (int fused = 0; fused < 2; ++fused) {
-      ag::Var av(a, true), pv(phase, true), wv(weights, true);
-      const ag::Var y = fused ? pooled_noisy_codes(av, pv, wv) : pooled_noisy_codes_composed(av, pv, wv);
-      if (fused) {
-        EXPECT_EQ(y.grad_fn()->op, "pooled_noisy_codes");
-      }
-      y.backward(grad_y);
-      outputs[fused] = y.value();
-      grads[fused][0] = av.grad();
-      grads[fused][1] = pv.grad();
-      grads[fused][2] = wv.grad();
-    }
+    const FusedAndComposed runs = run_fused_and_composed(pooled_noisy_codes, pooled_noisy_codes_composed,
+                                                         "pooled_noisy_codes", {a, phase, weights}, grad_y);
     const std::string what = fmt::format("phases of batch {}", phase_batch);
-    ASSERT_EQ(outputs[1].shape(), (Shape{batch, heads, steps, realizations})) << what;
-    EXPECT_LT(stripes::test::norm_relative_error(outputs[1], outputs[0]), 1e-13) << "output, " << what;
-    const char* names[3] = {"∂a", "∂φ", "∂W"};
-    for (int i = 0; i < 3; ++i) {
-      ASSERT_EQ(grads[1][i].shape(), grads[0][i].shape()) << names[i] << ", " << what;
-      EXPECT_LT(stripes::test::norm_relative_error(grads[1][i], grads[0][i]), 1e-13) << names[i] << ", " << what;
-    }
+    expect_fused_equals_composed(runs, {batch, heads, steps, realizations}, {"∂a", "∂φ", "∂W"}, what);
+    const Tensor& output = runs.outputs[1];
     // One value by hand: y[b, h, t, r] = Σ_{d, k} a_d (cos φ_dk W[h, 2(dK + k), r] + sin φ_dk W[h, 2(dK + k) + 1, r])
     double expected = 0;
     for (int64_t d = 0; d < dims; ++d) {
@@ -596,7 +602,7 @@ TEST(PooledNoisyCodes, FusedOpMatchesTheComposedForm) {
                                             std::sin(phi) * weights.at({1, 2 * (d * sines + k) + 1, 3}));
       }
     }
-    EXPECT_NEAR(outputs[1].at({2, 1, 299, 3}), expected, 1e-12) << what;
+    EXPECT_NEAR(output.at({2, 1, 299, 3}), expected, 1e-12) << what;
   }
   // Shapes that do not fit are named: weights for another D·K, phases of another batch.
   EXPECT_THROW(pooled_noisy_codes(ag::Var(a), ag::Var(randn({1, heads, steps, dims * sines}, 64)),
